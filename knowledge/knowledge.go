@@ -141,6 +141,7 @@ type Base struct {
 	ids     []string
 	langs   []Lang
 	hash    string
+	lexicon *Lexicon
 }
 
 type entryKey struct {
@@ -183,6 +184,10 @@ func (b *Base) Langs() []Lang { return b.langs }
 // Hash identifies the content of the guides the base was loaded from: equal
 // guides give equal hashes. Caches derived from the guides key on it.
 func (b *Base) Hash() string { return b.hash }
+
+// Lexicon returns the synonyms, stopwords and out-of-scope names that go
+// with the guides.
+func (b *Base) Lexicon() *Lexicon { return b.lexicon }
 
 // Entry returns the entry id in language lang.
 func (b *Base) Entry(id string, lang Lang) (*Entry, bool) {

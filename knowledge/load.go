@@ -17,7 +17,7 @@ import (
 // guidesFS holds the shipped guides, so the binaries need no files at run
 // time.
 //
-//go:embed guides/*.md
+//go:embed guides/*.md guides/lexicon.yaml
 var guidesFS embed.FS
 
 // MaxGuideFiles bounds how many guide files one directory may hold.
@@ -33,7 +33,8 @@ func Shipped() (*Base, error) {
 }
 
 // LoadDir loads every guide (*.md, except README.md) in dir and its
-// subdirectories. Errors name files by their path under dir.
+// subdirectories, and the lexicon (lexicon.yaml) beside them; without one,
+// the shipped lexicon is used. Errors name files by their path under dir.
 func LoadDir(dir string) (*Base, error) {
 	info, err := os.Stat(dir)
 	if err != nil {
@@ -94,6 +95,23 @@ func Load(fsys fs.FS, prefix string) (*Base, error) {
 		}
 	}
 	errs = append(errs, crossCheck(files)...)
+	lex, found, lerrs := loadLexicon(fsys, prefix)
+	errs = append(errs, lerrs...)
+	if !found {
+		// Guides without a lexicon of their own share the shipped one: its
+		// stopwords and general synonyms serve any guide.
+		src, err := guidesFS.ReadFile("guides/" + LexiconFile)
+		if err == nil {
+			h.Write(src)
+			var lerrs []error
+			lex, lerrs = parseLexicon("shipped "+LexiconFile, src)
+			errs = append(errs, lerrs...)
+		} else {
+			errs = append(errs, fmt.Errorf("shipped lexicon: %w", err))
+		}
+	} else if src, err := readLimited(fsys, LexiconFile); err == nil {
+		h.Write(src)
+	}
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
@@ -101,7 +119,9 @@ func Load(fsys fs.FS, prefix string) (*Base, error) {
 	for _, g := range files {
 		entries = append(entries, g.entries...)
 	}
-	return newBase(entries, hex.EncodeToString(h.Sum(nil))[:16]), nil
+	b := newBase(entries, hex.EncodeToString(h.Sum(nil))[:16])
+	b.lexicon = lex
+	return b, nil
 }
 
 func readLimited(fsys fs.FS, name string) ([]byte, error) {

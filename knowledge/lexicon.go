@@ -1,0 +1,128 @@
+package knowledge
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+// LexiconFile is the name of the lexicon beside the guides.
+const LexiconFile = "lexicon.yaml"
+
+// Lexicon is the vocabulary the guides share with the people who ask: which
+// words mean the same, which say nothing, and which name something the
+// guides are not about. It lives beside the guides (lexicon.yaml) because
+// it is as much a part of the knowledge as the answers are.
+type Lexicon struct {
+	// Synonyms are groups of terms (words or phrases) for one concept; the
+	// first term names the group.
+	Synonyms [][]string
+	// Stopwords carry no meaning for choosing an answer.
+	Stopwords []string
+	// OutOfScope names other apps and services: a question naming one (and
+	// not a brand of the guides) is about something the guides do not cover.
+	OutOfScope []string
+	// Brands name the guides' own subject (WhatsApp, Web, iPhone…).
+	Brands []string
+}
+
+// parseLexicon reads a lexicon file. Every problem is reported with its line.
+func parseLexicon(name string, src []byte) (*Lexicon, []error) {
+	var errs []error
+	errorf := func(line int, format string, args ...any) {
+		errs = append(errs, &Error{Pos{name, line}, fmt.Sprintf(format, args...)})
+	}
+	var doc yaml.Node
+	if err := yaml.Unmarshal(src, &doc); err != nil {
+		errorf(1, "not valid YAML: %v", err)
+		return nil, errs
+	}
+	lex := &Lexicon{}
+	if len(doc.Content) == 0 {
+		return lex, nil // An empty lexicon is allowed: no synonyms.
+	}
+	root := doc.Content[0]
+	if root.Kind != yaml.MappingNode {
+		errorf(root.Line, "the lexicon must be a mapping with the keys synonyms, stopwords, out_of_scope and brands")
+		return nil, errs
+	}
+	groupOf := map[string]int{} // term → line of its group
+	for i := 0; i+1 < len(root.Content); i += 2 {
+		key, val := root.Content[i], root.Content[i+1]
+		switch key.Value {
+		case "synonyms":
+			if val.Kind != yaml.SequenceNode {
+				errorf(val.Line, "synonyms must be a list of groups like [log out, sign out]")
+				continue
+			}
+			for _, g := range val.Content {
+				terms := scalars(g, errorf)
+				if len(terms) < 2 {
+					errorf(g.Line, "a synonym group needs at least two terms")
+					continue
+				}
+				for _, t := range terms {
+					if first, dup := groupOf[t]; dup {
+						errorf(g.Line, "term %q is already in the synonym group at line %d: a term can mean only one thing", t, first)
+					}
+					groupOf[t] = g.Line
+				}
+				lex.Synonyms = append(lex.Synonyms, terms)
+			}
+		case "stopwords":
+			lex.Stopwords = scalars(val, errorf)
+		case "out_of_scope":
+			lex.OutOfScope = scalars(val, errorf)
+		case "brands":
+			lex.Brands = scalars(val, errorf)
+		default:
+			errorf(key.Line, "unknown lexicon key %q: the keys are synonyms, stopwords, out_of_scope and brands", key.Value)
+		}
+	}
+	if len(errs) > 0 {
+		return nil, errs
+	}
+	return lex, nil
+}
+
+// scalars reads a flat list of terms, lower-cased and trimmed.
+func scalars(n *yaml.Node, errorf func(int, string, ...any)) []string {
+	if n.Kind != yaml.SequenceNode {
+		errorf(n.Line, "expected a list of terms")
+		return nil
+	}
+	var out []string
+	for _, c := range n.Content {
+		if c.Kind != yaml.ScalarNode {
+			errorf(c.Line, "expected a term, not a nested list or mapping")
+			continue
+		}
+		t := strings.ToLower(strings.Join(strings.Fields(c.Value), " "))
+		if t == "" {
+			errorf(c.Line, "empty term")
+			continue
+		}
+		out = append(out, t)
+	}
+	return out
+}
+
+// loadLexicon reads the lexicon beside the guides in fsys, if there is one.
+func loadLexicon(fsys fs.FS, prefix string) (*Lexicon, bool, []error) {
+	src, err := readLimited(fsys, LexiconFile)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, false, nil
+	}
+	display := LexiconFile
+	if prefix != "" {
+		display = prefix + "/" + LexiconFile
+	}
+	if err != nil {
+		return nil, true, []error{&Error{Pos{display, 1}, err.Error()}}
+	}
+	lex, errs := parseLexicon(display, src)
+	return lex, true, errs
+}

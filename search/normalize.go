@@ -1,0 +1,106 @@
+package search
+
+import (
+	"strings"
+	"sync"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/longbridgeapp/opencc"
+	"golang.org/x/text/unicode/norm"
+	"golang.org/x/text/width"
+)
+
+// MaxQueryRunes caps how much of a message is read: a question is a
+// sentence or two, and a 100 KB paste must cost no more than a question.
+const MaxQueryRunes = 512
+
+// normalizeText prepares text for analysis, for guides and questions alike:
+// NFKC (which also folds full-width letters and digits), remaining width
+// variants folded, lower case, control, zero-width and bidi characters
+// removed, white space collapsed. It keeps at most maxRunes runes (0 = no
+// limit) and never fails: invalid UTF-8 becomes U+FFFD, which is then
+// dropped like any other symbol by the tokenizer.
+func normalizeText(s string, maxRunes int) string {
+	if maxRunes > 0 && len(s) > maxRunes*utf8.UTFMax {
+		// Cut before the expensive passes; the exact cap comes after.
+		s = s[:maxRunes*utf8.UTFMax]
+	}
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	s = norm.NFKC.String(s)
+	s = width.Fold.String(s)
+	var b strings.Builder
+	b.Grow(len(s))
+	n := 0
+	space := true // at the start, drop leading space
+	for _, r := range s {
+		if maxRunes > 0 && n >= maxRunes {
+			break
+		}
+		switch {
+		case unicode.IsSpace(r) || r == '\u3000':
+			if !space {
+				b.WriteByte(' ')
+				n++
+				space = true
+			}
+			continue
+		case unicode.Is(unicode.Cc, r), unicode.Is(unicode.Cf, r), unicode.Is(unicode.Co, r), r == '\uFFFD':
+			// Control, format (zero-width, bidi overrides, BOM), private use.
+			continue
+		}
+		b.WriteRune(unicode.ToLower(r))
+		n++
+		space = false
+	}
+	return strings.TrimRight(b.String(), " ")
+}
+
+// converters are OpenCC's tables, built on first use: Traditional to
+// Simplified for questions (2 ms), Simplified to Traditional (Taiwan
+// phrasing, which matches the app's own zh-TW labels) for answers (25 ms).
+//
+// Questions use plain t2s, not tw2sp: tw2sp rewrites 登出 to 注销, which in
+// a question about WhatsApp means deleting the account. Taiwan vocabulary
+// (帳號, 裝置, 設定…) is handled by the lexicon's synonyms instead.
+var (
+	t2sOnce, s2tOnce sync.Once
+	t2sConv, s2tConv *opencc.OpenCC
+	t2sErr, s2tErr   error
+)
+
+func toSimplified(s string) string {
+	t2sOnce.Do(func() { t2sConv, t2sErr = opencc.New("t2s") })
+	if t2sErr != nil || !hasHan(s) {
+		return s
+	}
+	out, err := t2sConv.Convert(s)
+	if err != nil {
+		return s
+	}
+	return out
+}
+
+// toTraditional converts Simplified Chinese text to Traditional characters
+// with Taiwan phrasing. On failure it returns s unchanged: a Simplified
+// answer is better than none.
+func toTraditional(s string) string {
+	s2tOnce.Do(func() { s2tConv, s2tErr = opencc.New("s2twp") })
+	if s2tErr != nil || !hasHan(s) {
+		return s
+	}
+	out, err := s2tConv.Convert(s)
+	if err != nil {
+		return s
+	}
+	return out
+}
+
+func hasHan(s string) bool {
+	for _, r := range s {
+		if unicode.Is(unicode.Han, r) {
+			return true
+		}
+	}
+	return false
+}
