@@ -27,6 +27,9 @@ type Lexicon struct {
 	OutOfScope []string
 	// Brands name the guides' own subject (WhatsApp, Web, iPhone…).
 	Brands []string
+	// Platforms maps a concept (the first term of a synonym group) to the
+	// values of the entries' "platform" tag it names.
+	Platforms map[string][]string
 }
 
 // parseLexicon reads a lexicon file. Every problem is reported with its line.
@@ -46,7 +49,7 @@ func parseLexicon(name string, src []byte) (*Lexicon, []error) {
 	}
 	root := doc.Content[0]
 	if root.Kind != yaml.MappingNode {
-		errorf(root.Line, "the lexicon must be a mapping with the keys synonyms, stopwords, out_of_scope and brands")
+		errorf(root.Line, "the lexicon must be a mapping with the keys synonyms, stopwords, out_of_scope, platforms and brands")
 		return nil, errs
 	}
 	groupOf := map[string]int{} // term → line of its group
@@ -78,8 +81,18 @@ func parseLexicon(name string, src []byte) (*Lexicon, []error) {
 			lex.OutOfScope = scalars(val, errorf)
 		case "brands":
 			lex.Brands = scalars(val, errorf)
+		case "platforms":
+			if val.Kind != yaml.MappingNode {
+				errorf(val.Line, "platforms must map a concept to platform names, like 网页版: [web]")
+				continue
+			}
+			lex.Platforms = map[string][]string{}
+			for j := 0; j+1 < len(val.Content); j += 2 {
+				k := strings.ToLower(strings.TrimSpace(val.Content[j].Value))
+				lex.Platforms[k] = scalars(val.Content[j+1], errorf)
+			}
 		default:
-			errorf(key.Line, "unknown lexicon key %q: the keys are synonyms, stopwords, out_of_scope and brands", key.Value)
+			errorf(key.Line, "unknown lexicon key %q: the keys are synonyms, stopwords, out_of_scope, platforms and brands", key.Value)
 		}
 	}
 	if len(errs) > 0 {

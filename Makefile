@@ -1,0 +1,53 @@
+# faqbot — see README.md.
+GO      ?= go
+BIN     := bin
+# gse embeds 38 MB of dictionaries unless built with "ne"; the engine ships
+# its own compressed word list instead (search/dict).
+TAGS    := ne
+GOFLAGS := -tags=$(TAGS) -trimpath
+LDFLAGS := -s -w
+DEVSET  := search/testdata/eval/dev.jsonl
+# Floors of the development set: make test fails below them.
+EVAL_FLOORS := -min-answered 0.80 -min-top1 0.85 -min-top3 0.92 -min-declined 0.80 -max-wrong 0.10 -min-lang 0.75
+
+.PHONY: all build ask run test vet fmt-check unit eval bench fuzz clean
+
+all: build
+
+build:
+	$(GO) build $(GOFLAGS) -ldflags '$(LDFLAGS)' -o $(BIN)/ ./cmd/...
+
+# make ask Q="网页版怎么退出"
+Q ?= 网页版怎么退出
+ask: build
+	$(BIN)/askcli "$(Q)"
+
+run: build
+	$(BIN)/askcli
+
+test: vet fmt-check unit eval
+
+vet:
+	$(GO) vet -tags=$(TAGS) ./...
+
+fmt-check:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+
+unit:
+	$(GO) test -tags=$(TAGS) -race -count=1 ./...
+
+eval: build
+	$(BIN)/askcli eval -baseline $(EVAL_FLOORS) $(DEVSET)
+
+bench:
+	$(GO) test -tags=$(TAGS) -run '^$$' -bench . -benchmem -count 5 ./search/
+
+FUZZTIME ?= 30s
+fuzz:
+	$(GO) test -tags=$(TAGS) -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME) ./knowledge/
+	$(GO) test -tags=$(TAGS) -run '^$$' -fuzz FuzzNormalize -fuzztime $(FUZZTIME) ./search/
+	$(GO) test -tags=$(TAGS) -run '^$$' -fuzz FuzzAnswer -fuzztime $(FUZZTIME) ./search/
+
+clean:
+	rm -rf $(BIN)

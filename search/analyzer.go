@@ -1,0 +1,600 @@
+package search
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	bleveanalysis "github.com/blevesearch/bleve/v2/analysis"
+	"github.com/blevesearch/bleve/v2/registry"
+	"github.com/blevesearch/snowballstem"
+	"github.com/blevesearch/snowballstem/english"
+	"github.com/go-ego/gse"
+	"github.com/mozillazg/go-pinyin"
+
+	"faqbot/knowledge"
+)
+
+// analyzer turns text into search terms. Guides and questions go through the
+// same steps, so they meet on the same terms:
+//
+//  1. normalise (NFKC, width, case, invisible characters, length cap) and
+//     convert Traditional Chinese to Simplified;
+//  2. segment with gse (Chinese words; Latin words and numbers whole);
+//  3. questions only: correct spelling towards the lexicon's words —
+//     Chinese by pinyin (登路→登录, 二唯码→二维码: typing mistakes in
+//     Chinese are homophones), English by edit distance (acount→account);
+//  4. drop stopwords, stem English words (Snowball);
+//  5. rewrite every synonym to its concept's name, then every phrase of
+//     concepts to its own (删掉 帐号 → 删除 账号 → 删除账户), so 登出, sign
+//     out and 下线 become one term.
+type analyzer struct {
+	seg         *gse.Segmenter
+	stop        map[string]bool
+	brands      map[string]bool
+	oos         map[string]bool
+	stopPhrases *phraseTrie       // stopword phrases ("whats app")
+	phrases     *phraseTrie       // concept sequences → concept
+	concept     map[string]string // single word → its concept
+	terms       map[string]bool   // every word of a lexicon term
+
+	// Spelling correction, built from the guides' own words.
+	latinVocab map[string]int   // surface word → occurrences in the guides
+	latinStems map[string]bool  // their stems
+	latinByLen map[int][]string // correction targets by length
+	hanVocab   map[string]int   // Chinese words of two or more characters
+	pinyinOf   map[string]string
+}
+
+// rawToken is a word as segmented, before the lexicon.
+type rawToken struct {
+	text  string
+	latin bool // letters or digits, not Chinese
+}
+
+// Correction records one spelling fix made to a question.
+type Correction struct {
+	From string `json:"from"`
+	To   string `json:"to"`
+}
+
+// analysis is what the analyzer makes of one text.
+type analysis struct {
+	normalized  string
+	raw         []string // segmentation, for explanations
+	terms       []string // search terms, in order, possibly repeated
+	corrections []Correction
+	outOfScope  []string // other apps named
+	brand       bool     // names the guides' subject
+	hanRunes    int
+	latinWords  int // Latin words that are not brands
+	unknown     []string
+}
+
+func newAnalyzer(seg *gse.Segmenter, lex *knowledge.Lexicon) *analyzer {
+	a := &analyzer{
+		seg:         seg,
+		stop:        map[string]bool{},
+		brands:      map[string]bool{},
+		oos:         map[string]bool{},
+		phrases:     &phraseTrie{},
+		stopPhrases: &phraseTrie{},
+	}
+	if lex == nil {
+		lex = &knowledge.Lexicon{}
+	}
+	for _, w := range lex.Brands {
+		a.brands[w] = true
+	}
+	for _, w := range lex.OutOfScope {
+		a.oos[w] = true
+	}
+	// Stopwords are matched on segmented words; a stopword phrase
+	// ("whats app") is dropped as a sequence.
+	for _, w := range lex.Stopwords {
+		toks := a.segment(w)
+		if len(toks) == 1 {
+			a.stop[toks[0].text] = true
+		} else if len(toks) > 1 {
+			a.stopPhrases.add(texts(toks), "")
+		}
+	}
+	// Single words first: a phrase is matched on the concepts of its words,
+	// so "删掉帐号" meets "删除账户" through 删除 + 账号.
+	a.concept = map[string]string{}
+	a.terms = map[string]bool{}
+	var multi [][2]string
+	for _, group := range lex.Synonyms {
+		concept := strings.ReplaceAll(group[0], " ", "_")
+		for _, term := range group {
+			seq := a.stems(a.dropStop(a.segment(term)))
+			for _, w := range seq {
+				a.terms[w] = true
+			}
+			switch {
+			case len(seq) == 1:
+				if _, dup := a.concept[seq[0]]; !dup {
+					a.concept[seq[0]] = concept
+				}
+			case len(seq) > 1:
+				multi = append(multi, [2]string{term, concept})
+			}
+		}
+	}
+	for _, m := range multi {
+		seq := a.concepts(a.stems(a.dropStop(a.segment(m[0]))))
+		a.phrases.add(seq, m[1])
+	}
+	return a
+}
+
+// segment normalises text and splits it into words, keeping only words that
+// hold a letter or a digit.
+func (a *analyzer) segment(text string) []rawToken {
+	return a.segmentNormalized(toSimplified(normalizeText(text, 0)))
+}
+
+func (a *analyzer) segmentNormalized(s string) []rawToken {
+	segs := a.seg.Segment([]byte(s))
+	out := make([]rawToken, 0, len(segs))
+	for _, sg := range segs {
+		w := sg.Token().Text()
+		han, latin := false, false
+		for _, r := range w {
+			switch {
+			case unicode.Is(unicode.Han, r):
+				han = true
+			case unicode.IsLetter(r) || unicode.IsDigit(r):
+				latin = true
+			}
+		}
+		if !han && !latin {
+			continue // space, punctuation, symbols, emoji
+		}
+		if han && latin {
+			// gse keeps a few mixed words ("qq号"); split them so each part
+			// meets the lexicon on its own.
+			for _, part := range splitScripts(w) {
+				out = append(out, part)
+			}
+			continue
+		}
+		out = append(out, rawToken{text: w, latin: latin})
+	}
+	return out
+}
+
+func splitScripts(w string) []rawToken {
+	var out []rawToken
+	start := 0
+	prevHan := false
+	for i, r := range w {
+		isHan := unicode.Is(unicode.Han, r)
+		if i > 0 && isHan != prevHan {
+			out = append(out, rawToken{text: w[start:i], latin: !prevHan})
+			start = i
+		}
+		prevHan = isHan
+	}
+	return append(out, rawToken{text: w[start:], latin: !prevHan})
+}
+
+func texts(toks []rawToken) []string {
+	out := make([]string, len(toks))
+	for i, t := range toks {
+		out[i] = t.text
+	}
+	return out
+}
+
+func (a *analyzer) dropStop(toks []rawToken) []rawToken {
+	out := toks[:0:0]
+	for i := 0; i < len(toks); i++ {
+		t := toks[i]
+		if a.stop[t.text] {
+			continue
+		}
+		if n := a.stopPhrases.match(toks[i:]); n > 0 {
+			i += n - 1
+			continue
+		}
+		out = append(out, t)
+	}
+	return out
+}
+
+// stems returns the words with English words stemmed.
+func (a *analyzer) stems(toks []rawToken) []string {
+	out := make([]string, len(toks))
+	for i, t := range toks {
+		out[i] = a.stem(t)
+	}
+	return out
+}
+
+func (a *analyzer) stem(t rawToken) string {
+	if !t.latin || utf8.RuneCountInString(t.text) < 3 || !isASCIIWord(t.text) {
+		return t.text
+	}
+	env := snowballstem.NewEnv(t.text)
+	english.Stem(env)
+	return env.Current()
+}
+
+func isASCIIWord(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z') {
+			return false
+		}
+	}
+	return true
+}
+
+// analyze runs the whole chain. correct enables spelling correction, which
+// needs the vocabulary (see learn) and is for questions only.
+func (a *analyzer) analyze(text string, maxRunes int, correct bool) analysis {
+	var an analysis
+	an.normalized = normalizeText(text, maxRunes)
+	toks := a.splitUnknown(a.segmentNormalized(toSimplified(an.normalized)))
+	an.raw = texts(toks)
+	for _, t := range toks {
+		switch {
+		case a.brands[t.text]:
+			an.brand = true
+		case a.oos[t.text]:
+			an.outOfScope = append(an.outOfScope, t.text)
+		}
+		if t.latin {
+			if !a.brands[t.text] && !a.stop[t.text] && !isNumber(t.text) {
+				an.latinWords++
+			}
+		} else {
+			an.hanRunes += utf8.RuneCountInString(t.text)
+		}
+	}
+	if correct {
+		toks = a.correct(toks, &an)
+	}
+	seq := a.concepts(a.stems(a.dropStop(toks)))
+	an.terms = a.phrases.rewrite(seq)
+	return an
+}
+
+// concepts replaces each word that is a synonym by its concept's name.
+func (a *analyzer) concepts(seq []string) []string {
+	for i, w := range seq {
+		if c, ok := a.concept[w]; ok {
+			seq[i] = c
+		}
+	}
+	return seq
+}
+
+func isNumber(s string) bool {
+	for _, r := range s {
+		if !unicode.IsDigit(r) {
+			return false
+		}
+	}
+	return true
+}
+
+// splitUnknown splits Chinese words that neither the guides nor the
+// lexicon use into their characters. Such a word cannot match an entry; as
+// characters it still counts as unknown, and a single-character synonym or
+// stopword inside it still works. It also makes the segmentation of a
+// question independent of dictionary words the guides do not contain, so
+// the lean dictionary answers as the full one does.
+func (a *analyzer) splitUnknown(toks []rawToken) []rawToken {
+	if a.hanVocab == nil {
+		return toks // still learning the guides
+	}
+	out := toks[:0:0]
+	for _, t := range toks {
+		if t.latin || utf8.RuneCountInString(t.text) < 2 || a.knownHan(t.text) {
+			out = append(out, t)
+			continue
+		}
+		for _, r := range t.text {
+			out = append(out, rawToken{text: string(r)})
+		}
+	}
+	return out
+}
+
+// learn records the words of the guides: a word they use is never
+// "corrected", and the lexicon's words they use most win ties.
+func (a *analyzer) learn(text string) {
+	if a.latinVocab == nil {
+		a.latinVocab = map[string]int{}
+		a.latinStems = map[string]bool{}
+		a.hanVocab = map[string]int{}
+	}
+	for _, t := range a.segment(text) {
+		switch {
+		case t.latin && isASCIIWord(t.text):
+			a.latinVocab[t.text]++
+			a.latinStems[a.stem(t)] = true
+		case !t.latin && utf8.RuneCountInString(t.text) >= 2:
+			a.hanVocab[t.text]++
+		}
+	}
+}
+
+// indexTargets builds what spelling correction corrects towards: the words
+// of the lexicon's terms, the domain's own vocabulary. Correcting towards
+// any word of the guides would "fix" everyday words into fragments of
+// guide sentences (现在 → 先在).
+func (a *analyzer) indexTargets(lex *knowledge.Lexicon) {
+	a.latinByLen = map[int][]string{}
+	a.pinyinOf = map[string]string{}
+	seen := map[string]bool{}
+	for _, g := range lex.Synonyms {
+		for _, term := range g {
+			for _, t := range a.segment(term) {
+				if seen[t.text] {
+					continue
+				}
+				seen[t.text] = true
+				switch {
+				case t.latin && isASCIIWord(t.text) && len(t.text) >= 4:
+					a.latinByLen[len(t.text)] = append(a.latinByLen[len(t.text)], t.text)
+				case !t.latin && utf8.RuneCountInString(t.text) >= 2:
+					key := pinyinKey(t.text)
+					prev, ok := a.pinyinOf[key]
+					if !ok || a.hanVocab[t.text] > a.hanVocab[prev] || (a.hanVocab[t.text] == a.hanVocab[prev] && t.text < prev) {
+						a.pinyinOf[key] = t.text
+					}
+				}
+			}
+		}
+	}
+	for _, ws := range a.latinByLen {
+		sort.Strings(ws)
+	}
+}
+
+// pinyinArgs reads every character in its most common reading, without
+// tones: a homophone typed by mistake shares the syllables, often not the
+// tone (推出 tuī chū for 退出 tuì chū).
+var pinyinArgs = pinyin.NewArgs()
+
+func pinyinKey(s string) string {
+	return strings.Join(pinyin.LazyPinyin(s, pinyinArgs), " ")
+}
+
+// correct fixes misspelt words in a question: a Chinese word (or run of
+// characters gse could not place) that the guides do not use but that
+// sounds exactly like a word they do use; an English word the guides do not
+// use that is one edit (two for long words) from one they do.
+func (a *analyzer) correct(toks []rawToken, an *analysis) []rawToken {
+	out := make([]rawToken, 0, len(toks))
+	for i := 0; i < len(toks); {
+		t := toks[i]
+		if t.latin {
+			if fixed, ok := a.correctLatin(t.text); ok {
+				an.corrections = append(an.corrections, Correction{t.text, fixed})
+				t.text = fixed
+			}
+			out = append(out, t)
+			i++
+			continue
+		}
+		if n, word, ok := a.correctHan(toks[i:]); ok {
+			from := strings.Join(texts(toks[i:i+n]), "")
+			an.corrections = append(an.corrections, Correction{from, word})
+			out = append(out, rawToken{text: word})
+			i += n
+			continue
+		}
+		out = append(out, t)
+		i++
+	}
+	return out
+}
+
+func (a *analyzer) knownHan(w string) bool {
+	return a.hanVocab[w] > 0 || a.stop[w] || a.brands[w] || a.oos[w] || a.terms[w]
+}
+
+// correctHan looks for the longest run of up to 4 words (2 to 6 characters)
+// starting at toks[0] that is not a known word, holds an unknown word, and
+// sounds like a known word.
+func (a *analyzer) correctHan(toks []rawToken) (int, string, bool) {
+	for n := min(4, len(toks)); n >= 1; n-- {
+		var b strings.Builder
+		unknown := false
+		ok := true
+		for _, t := range toks[:n] {
+			if t.latin {
+				ok = false
+				break
+			}
+			if !a.knownHan(t.text) {
+				unknown = true
+			}
+			b.WriteString(t.text)
+		}
+		s := b.String()
+		runes := utf8.RuneCountInString(s)
+		if !ok || !unknown || runes < 2 || runes > 6 || a.knownHan(s) {
+			continue
+		}
+		if w, found := a.pinyinOf[pinyinKey(s)]; found && w != s {
+			return n, w, true
+		}
+	}
+	return 0, "", false
+}
+
+func (a *analyzer) correctLatin(w string) (string, bool) {
+	n := len(w)
+	if n < 4 || !isASCIIWord(w) || a.latinVocab[w] > 0 || a.stop[w] || a.brands[w] || a.oos[w] {
+		return "", false
+	}
+	if st := a.stem(rawToken{text: w, latin: true}); a.terms[st] || a.latinStems[st] {
+		return "", false // an inflection of a known word: "deleted"
+	}
+	maxDist := 1
+	if n >= 8 {
+		maxDist = 2
+	}
+	best, bestDist, bestCount := "", maxDist+1, 0
+	for l := n - maxDist; l <= n+maxDist; l++ {
+		for _, cand := range a.latinByLen[l] {
+			d := editDistance(w, cand, maxDist)
+			if d > maxDist {
+				continue
+			}
+			if d < bestDist || (d == bestDist && a.latinVocab[cand] > bestCount) {
+				best, bestDist, bestCount = cand, d, a.latinVocab[cand]
+			}
+		}
+	}
+	return best, best != ""
+}
+
+// editDistance is the optimal-string-alignment distance (insertions,
+// deletions, substitutions, adjacent transpositions) between ASCII words,
+// or max+1 once it is certain to exceed max.
+func editDistance(a, b string, max int) int {
+	if d := len(a) - len(b); d > max || -d > max {
+		return max + 1
+	}
+	prev2 := make([]int, len(b)+1)
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		rowMin := cur[0]
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+			if i > 1 && j > 1 && a[i-1] == b[j-2] && a[i-2] == b[j-1] {
+				cur[j] = min(cur[j], prev2[j-2]+1)
+			}
+			rowMin = min(rowMin, cur[j])
+		}
+		if rowMin > max {
+			return max + 1
+		}
+		prev2, prev, cur = prev, cur, prev2
+	}
+	return prev[len(b)]
+}
+
+// phraseTrie maps word sequences (synonym terms, stopword phrases) to the
+// name of their concept; "" drops the sequence.
+type phraseTrie struct {
+	next    map[string]*phraseTrie
+	concept string
+	end     bool
+}
+
+func (t *phraseTrie) add(seq []string, concept string) {
+	n := t
+	for _, w := range seq {
+		if n.next == nil {
+			n.next = map[string]*phraseTrie{}
+		}
+		c, ok := n.next[w]
+		if !ok {
+			c = &phraseTrie{}
+			n.next[w] = c
+		}
+		n = c
+	}
+	if !n.end {
+		n.end, n.concept = true, concept
+	}
+}
+
+// match returns the length of the longest sequence starting at toks[0].
+func (t *phraseTrie) match(toks []rawToken) int {
+	n, best := t, 0
+	for j, tok := range toks {
+		c, ok := n.next[tok.text]
+		if !ok {
+			break
+		}
+		n = c
+		if n.end {
+			best = j + 1
+		}
+	}
+	return best
+}
+
+// rewrite replaces every longest matching sequence by its concept.
+func (t *phraseTrie) rewrite(seq []string) []string {
+	out := make([]string, 0, len(seq))
+	for i := 0; i < len(seq); {
+		n, matchLen, concept := t, 0, ""
+		for j := i; j < len(seq); j++ {
+			c, ok := n.next[seq[j]]
+			if !ok {
+				break
+			}
+			n = c
+			if n.end {
+				matchLen, concept = j-i+1, n.concept
+			}
+		}
+		if matchLen == 0 {
+			out = append(out, seq[i])
+			i++
+			continue
+		}
+		if concept != "" {
+			out = append(out, concept)
+		}
+		i += matchLen
+	}
+	return out
+}
+
+// Bleve integration: the analyzer is registered as a tokenizer, so Bleve
+// indexes exactly the terms the engine searches for.
+
+const tokenizerType = "faqbot"
+
+type bleveTokenizer struct{ a *analyzer }
+
+func (t bleveTokenizer) Tokenize(input []byte) bleveanalysis.TokenStream {
+	an := t.a.analyze(string(input), 0, false)
+	out := make(bleveanalysis.TokenStream, 0, len(an.terms))
+	for i, term := range an.terms {
+		out = append(out, &bleveanalysis.Token{
+			Term:     []byte(term),
+			Position: i + 1,
+			Start:    0,
+			End:      len(input),
+			Type:     bleveanalysis.AlphaNumeric,
+		})
+	}
+	return out
+}
+
+func init() {
+	// The analyzer travels in the tokenizer's config: the index is built in
+	// memory and its mapping is never serialised.
+	err := registry.RegisterTokenizer(tokenizerType, func(config map[string]interface{}, _ *registry.Cache) (bleveanalysis.Tokenizer, error) {
+		a, ok := config["analyzer"].(*analyzer)
+		if !ok {
+			return nil, fmt.Errorf("tokenizer %s needs its analyzer", tokenizerType)
+		}
+		return bleveTokenizer{a}, nil
+	})
+	if err != nil {
+		panic(err)
+	}
+}

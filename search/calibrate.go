@@ -1,0 +1,108 @@
+package search
+
+import (
+	"context"
+	"math"
+	"slices"
+)
+
+// Calibration turns the figures of a question's best entry into the
+// probability that it is the right one (a logistic model):
+//
+//	confidence = 1 / (1 + exp(-(Bias + Margin·margin + Coverage·coverage
+//	                              + Closest·closest + Unknown·unknown)))
+//
+// margin: how far the best re-ranked score stands above the second,
+// relative to it; coverage: the share of the question's weight the entry
+// holds; closest: similarity to its closest alternate question; unknown:
+// the share of the question's weight in words no entry uses.
+type Calibration struct {
+	Bias, Margin, Coverage, Closest, Unknown float64
+}
+
+// DefaultCalibration was fitted with Fit on the development question set
+// (search/testdata/eval/dev.jsonl) and the shipped guides: run
+// "askcli calibrate search/testdata/eval/dev.jsonl" to fit it again after
+// the guides change.
+var DefaultCalibration = Calibration{Bias: -1.509, Margin: 1.641, Coverage: 0.643, Closest: 3.402, Unknown: -1.967}
+
+func (c Calibration) confidence(s scored, margin float64) float64 {
+	z := c.Bias + c.Margin*margin + c.Coverage*s.coverage + c.Closest*s.closest + c.Unknown*s.unknown
+	return 1 / (1 + math.Exp(-z))
+}
+
+// features are the inputs of the calibration for one question.
+type features struct{ margin, coverage, closest, unknown float64 }
+
+// FitCalibration fits the calibration to labelled questions: a question
+// counts as right when its best entry is one it expects. Questions decided
+// by rule (no candidate, another app named, small talk) are left out, as
+// the engine never asks the calibration about them.
+func FitCalibration(ctx context.Context, e *Engine, cases []EvalCase) (Calibration, int, error) {
+	var xs []features
+	var ys []float64
+	for _, c := range cases {
+		if err := ctx.Err(); err != nil {
+			return Calibration{}, 0, err
+		}
+		an := e.an.analyze(c.Q, e.cfg.MaxQueryRunes, true)
+		cands, err := e.rank(ctx, &an)
+		if err != nil {
+			return Calibration{}, 0, err
+		}
+		if len(cands) == 0 || (len(an.outOfScope) > 0 && !an.brand) || cands[0].kind != "faq" {
+			continue
+		}
+		top := cands[0]
+		y := 0.0
+		if slices.Contains(c.Expect, top.id) {
+			y = 1
+		}
+		xs = append(xs, features{marginOf(cands, 0), top.coverage, top.closest, top.unknown})
+		ys = append(ys, y)
+	}
+	// Plain batch gradient descent on the log loss with a little L2
+	// regularisation: four weights, a few hundred questions.
+	var w [5]float64
+	const (
+		rate  = 1.0
+		l2    = 0.0005
+		steps = 8000
+	)
+	n := float64(len(xs))
+	for step := 0; step < steps && n > 0; step++ {
+		var g [5]float64
+		for i, x := range xs {
+			v := [5]float64{1, x.margin, x.coverage, x.closest, x.unknown}
+			z := 0.0
+			for k := range w {
+				z += w[k] * v[k]
+			}
+			d := 1/(1+math.Exp(-z)) - ys[i]
+			for k := range g {
+				g[k] += d * v[k]
+			}
+		}
+		for k := range w {
+			reg := l2 * w[k]
+			if k == 0 {
+				reg = 0
+			}
+			w[k] -= rate * (g[k]/n + reg)
+		}
+	}
+	return Calibration{Bias: w[0], Margin: w[1], Coverage: w[2], Closest: w[3], Unknown: w[4]}, len(xs), nil
+}
+
+// marginOf is how far candidate i's score stands above the next one's,
+// relative to its own.
+func marginOf(cands []scored, i int) float64 {
+	if cands[i].score <= 0 {
+		return 0
+	}
+	next := 0.0
+	if i+1 < len(cands) {
+		next = cands[i+1].score
+	}
+	return (cands[i].score - next) / cands[i].score
+}

@@ -1,0 +1,231 @@
+package search
+
+import (
+	"fmt"
+	"unicode"
+
+	"faqbot/knowledge"
+)
+
+func (e *Engine) decide(question string, an *analysis, lang knowledge.Lang, cands []scored) Answer {
+	ans := Answer{Query: question, Lang: lang, Alternatives: []Candidate{}}
+	if len(cands) == 0 || (len(an.outOfScope) > 0 && !an.brand) {
+		e.fillNone(&ans)
+		return ans
+	}
+	for i := range cands {
+		cands[i].conf = e.cfg.Calibration.confidence(cands[i], marginOf(cands, i))
+	}
+	top := cands[0]
+	ans.Score, ans.Confidence = top.score, top.conf
+	var second *scored
+	if len(cands) > 1 {
+		second = &cands[1]
+	}
+	close := second != nil && second.kind == knowledge.FAQ && second.score >= 0.85*top.score
+	switch {
+	case top.conf < e.cfg.DeclineBelow:
+		e.fillNone(&ans)
+		ans.Score, ans.Confidence = top.score, top.conf
+	case top.kind == knowledge.Chitchat:
+		ans.Outcome = Chitchat
+	case top.conf < e.cfg.AnswerAt && close:
+		ans.Outcome = Clarify
+	default:
+		ans.Outcome = Answered
+	}
+	if ans.Outcome != None {
+		e.fillEntry(&ans, top.id)
+	}
+	for _, c := range cands[1:] {
+		if len(ans.Alternatives) == 3 {
+			break
+		}
+		if c.kind != knowledge.FAQ || c.conf < e.cfg.DeclineBelow/2 {
+			continue
+		}
+		title := c.id
+		if en := e.entry(c.id, lang); en != nil {
+			title = en.Title
+		}
+		// The chance that this one is meant instead: its own probability
+		// with no lead over the rest, within what the best one leaves.
+		alt := e.cfg.Calibration.confidence(c, 0) * (1 - top.conf)
+		ans.Alternatives = append(ans.Alternatives, Candidate{ID: c.id, Title: title, Score: c.score, Confidence: alt})
+	}
+	if ans.Outcome == Clarify && len(ans.Alternatives) == 0 {
+		ans.Outcome = Answered
+	}
+	return ans
+}
+
+func (e *Engine) fillEntry(ans *Answer, id string) {
+	en := e.entry(id, ans.Lang)
+	if en == nil {
+		return
+	}
+	ans.ID, ans.Title, ans.Blocks, ans.Lang = en.ID, en.Title, en.Answer, en.Lang
+}
+
+// fillNone makes the default reply: a short apology and what the bot can
+// help with (the guides' fallback entry, tagged "role: fallback").
+func (e *Engine) fillNone(ans *Answer) {
+	ans.Outcome = None
+	ans.ID = ""
+	ans.Title = message(msgDontKnow, ans.Lang)
+	for _, en := range e.base.Entries() {
+		if en.HasTag("role", "fallback") {
+			if loc := e.entry(en.ID, ans.Lang); loc != nil {
+				ans.Blocks, ans.Lang = loc.Answer, loc.Lang
+				ans.Title = message(msgDontKnow, loc.Lang)
+				return
+			}
+		}
+	}
+	// No fallback entry: list a few entries as examples.
+	var items []string
+	for _, id := range e.base.IDs() {
+		if en := e.entry(id, ans.Lang); en != nil && en.Kind == knowledge.FAQ {
+			items = append(items, en.Questions[0])
+			if len(items) == 3 {
+				break
+			}
+		}
+	}
+	ans.Blocks = []knowledge.Block{{Kind: knowledge.Paragraph, Text: message(msgTryAsking, ans.Lang)}, {Kind: knowledge.Bullets, Items: items}}
+}
+
+// Lookup returns entry id as an answer in lang, for a choice the user made
+// (a clarification button). It fails only for an unknown id.
+func (e *Engine) Lookup(id string, lang knowledge.Lang) (Answer, error) {
+	if _, ok := e.docs[id]; !ok {
+		return Answer{}, fmt.Errorf("search: no entry %q", id)
+	}
+	ans := Answer{Outcome: Answered, Lang: lang, Confidence: 1, Alternatives: []Candidate{}}
+	if e.docs[id].kind == knowledge.Chitchat {
+		ans.Outcome = Chitchat
+	}
+	e.fillEntry(&ans, id)
+	return ans, nil
+}
+
+// entry returns entry id in lang: the guide's own translation when there is
+// one; for Traditional Chinese without its own guide, the Simplified entry
+// converted; otherwise the first language the entry exists in.
+func (e *Engine) entry(id string, lang knowledge.Lang) *knowledge.Entry {
+	if en, ok := e.base.Entry(id, lang); ok {
+		return en
+	}
+	if lang == knowledge.TraditionalChinese {
+		if en, ok := e.base.Entry(id, knowledge.SimplifiedChinese); ok {
+			return e.traditional(en)
+		}
+	}
+	if lang == knowledge.SimplifiedChinese {
+		if en, ok := e.base.Entry(id, knowledge.TraditionalChinese); ok {
+			return en
+		}
+	}
+	if ts := e.base.Translations(id); len(ts) > 0 {
+		return ts[0]
+	}
+	return nil
+}
+
+func (e *Engine) traditional(en *knowledge.Entry) *knowledge.Entry {
+	e.tradMu.Lock()
+	defer e.tradMu.Unlock()
+	if t, ok := e.tradCache[en.ID]; ok {
+		return t
+	}
+	t := *en
+	t.Lang = knowledge.TraditionalChinese
+	t.Title = toTraditional(en.Title)
+	t.Questions = make([]string, len(en.Questions))
+	for i, q := range en.Questions {
+		t.Questions[i] = toTraditional(q)
+	}
+	t.Answer = make([]knowledge.Block, len(en.Answer))
+	for i, b := range en.Answer {
+		nb := knowledge.Block{Kind: b.Kind, Text: toTraditional(b.Text)}
+		for _, it := range b.Items {
+			nb.Items = append(nb.Items, toTraditional(it))
+		}
+		t.Answer[i] = nb
+	}
+	e.tradCache[en.ID] = &t
+	return &t
+}
+
+// replyLang picks the language to answer in: Chinese when the question has
+// at least as many Chinese characters as English words (brand names like
+// WhatsApp or Web do not count: "whatsapp web怎么退出" is a Chinese
+// question), Traditional when it uses Traditional characters; English when
+// it has English words only; else the hint, else the default.
+func (e *Engine) replyLang(an *analysis, hint knowledge.Lang) knowledge.Lang {
+	switch {
+	case an.hanRunes > 0 && an.hanRunes >= an.latinWords:
+		if countTraditional(an.normalized) > 0 {
+			return knowledge.TraditionalChinese
+		}
+		return knowledge.SimplifiedChinese
+	case an.latinWords > 0 || hasLetter(an.normalized):
+		return knowledge.English
+	case hint != "":
+		return hint
+	}
+	return e.cfg.DefaultLang
+}
+
+func hasLetter(s string) bool {
+	for _, r := range s {
+		if unicode.IsLetter(r) && r < 0x250 {
+			return true
+		}
+	}
+	return false
+}
+
+// countTraditional counts the characters that change when the text is
+// converted to Simplified: characters only Traditional writing uses.
+func countTraditional(s string) int {
+	simp := []rune(toSimplified(s))
+	orig := []rune(s)
+	if len(simp) != len(orig) {
+		return 1 // a phrase conversion changed the length: Traditional
+	}
+	n := 0
+	for i := range orig {
+		if orig[i] != simp[i] {
+			n++
+		}
+	}
+	return n
+}
+
+type msgKey int
+
+const (
+	msgDontKnow msgKey = iota
+	msgTryAsking
+)
+
+var messages = map[msgKey]map[knowledge.Lang]string{
+	msgDontKnow: {
+		knowledge.English:            "Sorry, I don't have an answer to that.",
+		knowledge.SimplifiedChinese:  "抱歉，这个问题我还回答不了。",
+		knowledge.TraditionalChinese: "抱歉，這個問題我還回答不了。",
+	},
+	msgTryAsking: {
+		knowledge.English:            "You could ask, for example:",
+		knowledge.SimplifiedChinese:  "你可以这样问：",
+		knowledge.TraditionalChinese: "你可以這樣問：",
+	},
+}
+
+func message(k msgKey, l knowledge.Lang) string {
+	if s, ok := messages[k][l]; ok {
+		return s
+	}
+	return messages[k][knowledge.English]
+}

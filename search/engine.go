@@ -1,0 +1,557 @@
+// Package search answers questions from the guides: one Engine, shared by
+// every transport, that finds the entry a question asks about, says how sure
+// it is, offers close alternatives, or says honestly that it does not know.
+package search
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"sort"
+	"strings"
+	"sync"
+	"unicode/utf8"
+
+	"github.com/blevesearch/bleve/v2"
+	"github.com/blevesearch/bleve/v2/analysis/analyzer/custom"
+	"github.com/blevesearch/bleve/v2/index/scorch"
+	"github.com/blevesearch/bleve/v2/search/query"
+
+	"faqbot/knowledge"
+)
+
+// Outcome is what the engine decided to do with a question.
+type Outcome string
+
+// The outcomes of a question.
+const (
+	// Answered: one entry answers the question, with confidence.
+	Answered Outcome = "answered"
+	// Clarify: a few entries fit about equally; ask which one is meant.
+	Clarify Outcome = "clarify"
+	// None: nothing in the guides answers it. The answer says what the bot
+	// can help with instead.
+	None Outcome = "none"
+	// Chitchat: a greeting, thanks, goodbye or a question about the bot.
+	Chitchat Outcome = "chitchat"
+)
+
+// Candidate is an entry that might answer a question.
+type Candidate struct {
+	ID    string  `json:"id"`
+	Title string  `json:"title"`
+	Score float64 `json:"score"`
+	// Confidence is the engine's estimate, in [0,1], that this entry is the
+	// one the question asks about.
+	Confidence float64 `json:"confidence"`
+}
+
+// Answer is the engine's reply to one question.
+type Answer struct {
+	Query   string  `json:"query"`
+	Outcome Outcome `json:"outcome"`
+	// ID, Title, Blocks and Lang are those of the best entry, in the
+	// language of the reply. For None they hold the default reply (ID "").
+	ID     string            `json:"id"`
+	Title  string            `json:"title"`
+	Blocks []knowledge.Block `json:"-"`
+	Lang   knowledge.Lang    `json:"lang"`
+	// Score is the best entry's search score (comparable only within one
+	// question); Confidence is calibrated: 0.8 means about 8 in 10
+	// questions answered at that confidence get the right entry.
+	Score      float64 `json:"score"`
+	Confidence float64 `json:"confidence"`
+	// Alternatives are the next best entries (at most 3), best first. When
+	// Outcome is Clarify, the best entry and these are the choices.
+	Alternatives []Candidate `json:"alternatives"`
+}
+
+// Text renders the answer's body as plain text.
+func (a *Answer) Text() string { return knowledge.BlocksText(a.Blocks) }
+
+// Engine answers questions from a knowledge base. It is safe for concurrent
+// use; build one and share it.
+type Engine struct {
+	base   *knowledge.Base
+	an     *analyzer
+	index  bleve.Index
+	cfg    Config
+	docs   map[string]*docInfo // by entry id
+	n      float64             // number of entries (ids)
+	idf    map[string]float64
+	unkW   float64 // weight of a word no entry uses
+	byLang map[knowledge.Lang]bool
+
+	platforms map[string][]string // concept → platform tag values
+
+	tradMu    sync.Mutex
+	tradCache map[string]*knowledge.Entry
+}
+
+type docInfo struct {
+	id   string
+	kind knowledge.Kind
+	// terms maps each term of the entry to where it occurs: 1 for a title
+	// or alternate question, answerMatch for the answer only.
+	terms map[string]float64
+	// questions are the term sets of the entry's titles and alternate
+	// questions, in every language.
+	questions []map[string]bool
+	// platforms are the entry's "platform" tag values, in every language.
+	platforms map[string]bool
+}
+
+// answerMatch is what a term found only in an entry's answer counts for,
+// against 1 in its title or questions: answers mention things in passing.
+const answerMatch = 0.5
+
+// Config tunes the engine. DefaultConfig gives the measured defaults.
+type Config struct {
+	// Field boosts: how much a match in an entry's title, alternate
+	// questions and answer counts.
+	TitleBoost, QuestionsBoost, AnswerBoost float64
+	// AnswerAt is the confidence from which the engine answers; below
+	// DeclineBelow it declines; between them it asks to clarify when a
+	// second entry is close.
+	AnswerAt, DeclineBelow float64
+	// DefaultLang is the reply language when a question has no words
+	// (emoji, digits) and the caller gave no hint.
+	DefaultLang knowledge.Lang
+	// MaxQueryRunes caps how much of a message is read.
+	MaxQueryRunes int
+	// Calibration turns a question's figures into a confidence.
+	Calibration Calibration
+	// FullDictionary loads gse's whole dictionary instead of the lean one
+	// derived from the guides (for comparison in benchmarks).
+	FullDictionary bool
+}
+
+// DefaultConfig returns the configuration the evaluation figures in the
+// README were measured with.
+func DefaultConfig() Config {
+	return Config{
+		TitleBoost:     2,
+		QuestionsBoost: 1.5,
+		AnswerBoost:    1,
+		AnswerAt:       0.5,
+		DeclineBelow:   0.35,
+		DefaultLang:    knowledge.English,
+		MaxQueryRunes:  MaxQueryRunes,
+		Calibration:    DefaultCalibration,
+	}
+}
+
+// Validate reports the first setting that cannot work.
+func (c Config) Validate() error {
+	for name, v := range map[string]float64{"TitleBoost": c.TitleBoost, "QuestionsBoost": c.QuestionsBoost, "AnswerBoost": c.AnswerBoost} {
+		if !(v >= 0) || math.IsInf(v, 0) {
+			return fmt.Errorf("search config: %s = %v, want a finite number ≥ 0", name, v)
+		}
+	}
+	if !(c.DeclineBelow >= 0 && c.DeclineBelow <= c.AnswerAt && c.AnswerAt <= 1) {
+		return fmt.Errorf("search config: want 0 ≤ DeclineBelow (%v) ≤ AnswerAt (%v) ≤ 1", c.DeclineBelow, c.AnswerAt)
+	}
+	if _, err := knowledge.ParseLang(string(c.DefaultLang)); err != nil {
+		return fmt.Errorf("search config: DefaultLang: %w", err)
+	}
+	if c.MaxQueryRunes < 1 {
+		return fmt.Errorf("search config: MaxQueryRunes = %d, want ≥ 1", c.MaxQueryRunes)
+	}
+	return nil
+}
+
+const (
+	fieldTitle     = "title"
+	fieldQuestions = "questions"
+	fieldAnswer    = "answer"
+	analyzerName   = "faqbot"
+)
+
+// New builds an engine over base: a lean segmentation dictionary for its
+// words, the analyzer, and an in-memory Bleve index of its entries, built
+// in one batch.
+func New(base *knowledge.Base, cfg Config) (*Engine, error) {
+	if base == nil || len(base.Entries()) == 0 {
+		return nil, errors.New("search: no entries to search")
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	lex := base.Lexicon()
+	if lex == nil {
+		lex = &knowledge.Lexicon{}
+	}
+
+	// The texts the dictionary must cover: guides and lexicon, normalised
+	// and in Simplified characters, as the analyzer will see them.
+	var texts, terms []string
+	for _, e := range base.Entries() {
+		texts = append(texts, entryTexts(&e)...)
+	}
+	for _, g := range lex.Synonyms {
+		terms = append(terms, g...)
+	}
+	terms = append(terms, lex.Stopwords...)
+	terms = append(terms, lex.OutOfScope...)
+	for i, t := range texts {
+		texts[i] = toSimplified(normalizeText(t, 0))
+	}
+	for _, t := range terms {
+		texts = append(texts, toSimplified(normalizeText(t, 0)))
+	}
+	var dict string
+	var err error
+	if cfg.FullDictionary {
+		dict, err = fullDictionary(terms)
+	} else {
+		dict, err = leanDictionary(texts, terms)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("search: %w", err)
+	}
+	seg, err := newSegmenter(dict)
+	if err != nil {
+		return nil, fmt.Errorf("search: %w", err)
+	}
+	an := newAnalyzer(seg, lex)
+	for _, t := range texts {
+		an.learn(t)
+	}
+	an.indexTargets(lex)
+
+	platforms := map[string][]string{}
+	for concept, ps := range lex.Platforms {
+		platforms[strings.ReplaceAll(concept, " ", "_")] = ps
+	}
+	e := &Engine{base: base, an: an, cfg: cfg, platforms: platforms, docs: map[string]*docInfo{}, tradCache: map[string]*knowledge.Entry{}, byLang: map[knowledge.Lang]bool{}}
+	if err := e.buildIndex(); err != nil {
+		return nil, fmt.Errorf("search: build index: %w", err)
+	}
+	return e, nil
+}
+
+func entryTexts(e *knowledge.Entry) []string {
+	out := []string{e.Title}
+	out = append(out, e.Questions...)
+	return append(out, e.AnswerText())
+}
+
+func (e *Engine) buildIndex() error {
+	im := bleve.NewIndexMapping()
+	im.ScoringModel = "bm25"
+	if err := im.AddCustomTokenizer(analyzerName, map[string]interface{}{"type": tokenizerType, "analyzer": e.an}); err != nil {
+		return err
+	}
+	if err := im.AddCustomAnalyzer(analyzerName, map[string]interface{}{"type": custom.Name, "tokenizer": analyzerName}); err != nil {
+		return err
+	}
+	im.DefaultAnalyzer = analyzerName
+	dm := bleve.NewDocumentStaticMapping()
+	for _, f := range []string{fieldTitle, fieldQuestions, fieldAnswer} {
+		fm := bleve.NewTextFieldMapping()
+		fm.Analyzer = analyzerName
+		fm.Store = false
+		fm.IncludeInAll = false
+		fm.IncludeTermVectors = false
+		fm.DocValues = false
+		dm.AddFieldMappingsAt(f, fm)
+	}
+	im.DefaultMapping = dm
+	im.StoreDynamic = false
+	im.IndexDynamic = false
+	im.DocValuesDynamic = false
+
+	idx, err := bleve.NewUsing("", im, scorch.Name, scorch.Name, nil)
+	if err != nil {
+		return err
+	}
+	e.index = idx
+
+	// One document per entry id, holding every language: a question in any
+	// language (or a mix) meets the entry through the shared concept terms.
+	type doc struct {
+		Title, Questions, Answer []string
+	}
+	docs := map[string]*doc{}
+	var order []string
+	for _, en := range e.base.Entries() {
+		e.byLang[en.Lang] = true
+		d, ok := docs[en.ID]
+		if !ok {
+			d = &doc{}
+			docs[en.ID] = d
+			order = append(order, en.ID)
+			e.docs[en.ID] = &docInfo{id: en.ID, kind: en.Kind, terms: map[string]float64{}, platforms: map[string]bool{}}
+		}
+		for _, p := range en.Tag("platform") {
+			e.docs[en.ID].platforms[p] = true
+		}
+		d.Title = append(d.Title, en.Title)
+		d.Questions = append(d.Questions, en.Questions...)
+		d.Answer = append(d.Answer, en.AnswerText())
+	}
+	batch := idx.NewBatch()
+	df := map[string]int{}
+	for _, id := range order {
+		d := docs[id]
+		info := e.docs[id]
+		for _, t := range append(append([]string{}, d.Title...), d.Questions...) {
+			set := map[string]bool{}
+			for _, term := range e.an.analyze(t, 0, false).terms {
+				set[term] = true
+				info.terms[term] = 1
+			}
+			if len(set) > 0 {
+				info.questions = append(info.questions, set)
+			}
+		}
+		for _, t := range d.Answer {
+			for _, term := range e.an.analyze(t, 0, false).terms {
+				if info.terms[term] == 0 {
+					info.terms[term] = answerMatch
+				}
+			}
+		}
+		for term := range info.terms {
+			df[term]++
+		}
+		if err := batch.Index(id, map[string]interface{}{
+			fieldTitle:     strings.Join(d.Title, "\n"),
+			fieldQuestions: strings.Join(d.Questions, "\n"),
+			fieldAnswer:    strings.Join(d.Answer, "\n"),
+		}); err != nil {
+			return err
+		}
+	}
+	if err := idx.Batch(batch); err != nil {
+		return err
+	}
+	e.n = float64(len(order))
+	e.idf = make(map[string]float64, len(df))
+	for t, n := range df {
+		e.idf[t] = math.Log(1 + e.n/float64(n))
+	}
+	e.unkW = math.Log(1 + e.n)
+	return nil
+}
+
+// rerankDepth is how many of Bleve's best hits are re-ranked.
+const rerankDepth = 10
+
+// Close releases the index.
+func (e *Engine) Close() error { return e.index.Close() }
+
+// Base returns the knowledge the engine answers from.
+func (e *Engine) Base() *knowledge.Base { return e.base }
+
+// AskOption adjusts one question.
+type AskOption func(*askConfig)
+
+type askConfig struct {
+	langHint knowledge.Lang
+}
+
+// WithLangHint gives the language to reply in when the question itself does
+// not show one (only emoji, digits or symbols), for example a chat user's
+// interface language.
+func WithLangHint(l knowledge.Lang) AskOption {
+	return func(c *askConfig) { c.langHint = l }
+}
+
+// scored is a candidate with the figures the decision is made from.
+type scored struct {
+	id       string
+	kind     knowledge.Kind
+	score    float64 // the re-ranked score, in [0,1]
+	bm25     float64 // Bleve's score
+	bm25Rel  float64 // relative to the best hit
+	coverage float64 // share of the question's weight the entry holds
+	closest  float64 // similarity to its closest alternate question
+	// otherPlatform: the question names platforms this entry is not for.
+	otherPlatform bool
+	// unknown is the share of the question's weight in words no entry uses.
+	unknown float64
+	conf    float64
+	matched []string
+}
+
+// Answer finds the entry that answers question. It never fails on any
+// text; it returns an error only when ctx is done.
+func (e *Engine) Answer(ctx context.Context, question string, opts ...AskOption) (Answer, error) {
+	var ac askConfig
+	for _, o := range opts {
+		o(&ac)
+	}
+	if err := ctx.Err(); err != nil {
+		return Answer{}, err
+	}
+	an := e.an.analyze(question, e.cfg.MaxQueryRunes, true)
+	lang := e.replyLang(&an, ac.langHint)
+	cands, err := e.rank(ctx, &an)
+	if err != nil {
+		return Answer{}, err
+	}
+	return e.decide(question, &an, lang, cands), nil
+}
+
+// rank scores the entries that share a term with the question, best first.
+func (e *Engine) rank(ctx context.Context, an *analysis) ([]scored, error) {
+	terms := distinct(an.terms)
+	if len(terms) == 0 {
+		return nil, nil
+	}
+	var clauses []query.Query
+	for _, t := range terms {
+		for _, f := range []struct {
+			name  string
+			boost float64
+		}{{fieldTitle, e.cfg.TitleBoost}, {fieldQuestions, e.cfg.QuestionsBoost}, {fieldAnswer, e.cfg.AnswerBoost}} {
+			if f.boost == 0 {
+				continue
+			}
+			q := bleve.NewTermQuery(t)
+			q.SetField(f.name)
+			q.SetBoost(f.boost)
+			clauses = append(clauses, q)
+		}
+	}
+	req := bleve.NewSearchRequestOptions(bleve.NewDisjunctionQuery(clauses...), rerankDepth, 0, false)
+	res, err := e.index.SearchInContext(ctx, req)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		return nil, err
+	}
+	var total, norm, unknown float64
+	for _, t := range terms {
+		w := e.weight(t)
+		total += w
+		norm += w * w
+		if _, known := e.idf[t]; !known {
+			unknown += w
+		}
+	}
+	norm = math.Sqrt(norm)
+	named := e.platformsNamed(terms)
+	maxBM25 := 0.0
+	for _, h := range res.Hits {
+		maxBM25 = math.Max(maxBM25, h.Score)
+	}
+	out := make([]scored, 0, len(res.Hits))
+	for _, h := range res.Hits {
+		info := e.docs[h.ID]
+		c := scored{id: h.ID, kind: info.kind, bm25: h.Score, unknown: unknown / total}
+		var got float64
+		for _, t := range terms {
+			if m := info.terms[t]; m > 0 {
+				got += m * e.weight(t)
+				c.matched = append(c.matched, t)
+			}
+		}
+		c.coverage = got / total
+		c.closest = e.closestQuestion(info, terms, norm)
+		if maxBM25 > 0 {
+			c.bm25Rel = h.Score / maxBM25
+		}
+		c.score = rerankCoverage*c.coverage + rerankClosest*c.closest + rerankBM25*c.bm25Rel
+		if len(named) > 0 && len(info.platforms) > 0 && !overlaps(named, info.platforms) {
+			c.score *= platformMismatch
+			c.otherPlatform = true
+		}
+		out = append(out, c)
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].score > out[j].score })
+	return out, nil
+}
+
+// platformMismatch scales the score of an entry for other platforms than
+// the ones a question names.
+const platformMismatch = 0.75
+
+// platformsNamed returns the platforms the question's terms name.
+func (e *Engine) platformsNamed(terms []string) map[string]bool {
+	var out map[string]bool
+	for _, t := range terms {
+		for _, p := range e.platforms[t] {
+			if out == nil {
+				out = map[string]bool{}
+			}
+			out[p] = true
+		}
+	}
+	return out
+}
+
+func overlaps(a, b map[string]bool) bool {
+	for k := range a {
+		if b[k] {
+			return true
+		}
+	}
+	return false
+}
+
+// The re-ranking weights: how much the share of the question an entry
+// covers, its closest alternate question, and Bleve's BM25 score (relative
+// to the best of this question) count in an entry's score.
+const (
+	rerankCoverage = 0.45
+	rerankClosest  = 0.35
+	rerankBM25     = 0.20
+)
+
+// closestQuestion returns the cosine similarity, over term weights, between
+// the question and the most similar of the entry's titles and alternate
+// questions: an FAQ entry is found by the way people ask for it.
+func (e *Engine) closestQuestion(info *docInfo, terms []string, qNorm float64) float64 {
+	best := 0.0
+	for _, set := range info.questions {
+		var dot, dNorm float64
+		for t := range set {
+			w := e.weight(t)
+			dNorm += w * w
+		}
+		for _, t := range terms {
+			if set[t] {
+				w := e.weight(t)
+				dot += w * w
+			}
+		}
+		if dot > 0 {
+			best = math.Max(best, dot/(qNorm*math.Sqrt(dNorm)))
+		}
+	}
+	return best
+}
+
+// weight is how much a term says about which entry is meant: its inverse
+// document frequency. A word no entry uses says the question is (at least
+// partly) about something else: it weighs unknownWeight of the rarest word,
+// per two Chinese characters (so "群聊" weighs the same whether the
+// dictionary knows it as one word or as two characters).
+func (e *Engine) weight(t string) float64 {
+	if w, ok := e.idf[t]; ok {
+		return w
+	}
+	if r := utf8.RuneCountInString(t); hasHan(t) {
+		return e.unkW * unknownWeight * float64(r) / 2
+	}
+	return e.unkW * unknownWeight
+}
+
+// unknownWeight scales words no entry uses against the rarest guide word.
+const unknownWeight = 0.7
+
+func distinct(ts []string) []string {
+	seen := make(map[string]bool, len(ts))
+	out := ts[:0:0]
+	for _, t := range ts {
+		if !seen[t] {
+			seen[t] = true
+			out = append(out, t)
+		}
+	}
+	return out
+}
