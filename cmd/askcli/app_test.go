@@ -1,0 +1,179 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func runCLI(t *testing.T, stdin string, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := run(context.Background(), args, strings.NewReader(stdin), &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+func TestKBJSON(t *testing.T) {
+	code, out, errs := runCLI(t, "", "kb", "--json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	var entries []struct {
+		ID        string              `json:"id"`
+		Lang      string              `json:"lang"`
+		Title     string              `json:"title"`
+		Questions []string            `json:"questions"`
+		Answer    string              `json:"answer"`
+		Tags      map[string][]string `json:"tags"`
+	}
+	if err := json.Unmarshal([]byte(out), &entries); err != nil {
+		t.Fatalf("not a JSON array: %v", err)
+	}
+	seen := map[string]int{}
+	for _, e := range entries {
+		if e.ID == "" || e.Lang == "" || e.Title == "" || e.Answer == "" || len(e.Questions) == 0 || e.Tags == nil {
+			t.Errorf("incomplete entry %+v", e)
+		}
+		seen[e.ID]++
+	}
+	for _, id := range []string{"web-log-out", "remote-log-out", "tip-two-step-verification", "chat-greeting"} {
+		if seen[id] != 2 {
+			t.Errorf("%s appears %d times, want 2 (zh-Hans and en)", id, seen[id])
+		}
+	}
+}
+
+func TestAskOneQuestion(t *testing.T) {
+	code, out, errs := runCLI(t, "", "网页版怎么退出")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	for _, want := range []string{"网页版", "1. ", "web-log-out"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+func TestAskJSONOneObject(t *testing.T) {
+	code, out, _ := runCLI(t, "", "--json", "how do I log out of WhatsApp Web")
+	if code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	var a map[string]any
+	if err := json.Unmarshal([]byte(out), &a); err != nil {
+		t.Fatalf("not one JSON object: %v\n%s", err, out)
+	}
+	for _, f := range []string{"query", "outcome", "id", "title", "answer", "lang", "score", "confidence", "alternatives"} {
+		if _, ok := a[f]; !ok {
+			t.Errorf("no field %q in %s", f, out)
+		}
+	}
+	if a["id"] != "web-log-out" || a["lang"] != "en" {
+		t.Errorf("answer %v in %v, want web-log-out in en", a["id"], a["lang"])
+	}
+}
+
+func TestAskJSONLinesOnePerLine(t *testing.T) {
+	in := "网页版怎么退出\n\nhow to delete my account\n   \n刪除帳號\n微信怎么退出" // no final newline
+	code, out, errs := runCLI(t, in, "--json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
+	inLines := strings.Split(in, "\n")
+	if len(lines) != len(inLines) {
+		t.Fatalf("%d lines out for %d in:\n%s", len(lines), len(inLines), out)
+	}
+	for i, l := range lines {
+		var a struct {
+			Query   string `json:"query"`
+			Outcome string `json:"outcome"`
+		}
+		if err := json.Unmarshal([]byte(l), &a); err != nil {
+			t.Fatalf("line %d is not JSON: %v", i+1, err)
+		}
+		if a.Query != inLines[i] {
+			t.Errorf("line %d answers %q, want %q", i+1, a.Query, inLines[i])
+		}
+	}
+	if !strings.Contains(lines[1], `"outcome":"none"`) || !strings.Contains(lines[5], `"outcome":"none"`) {
+		t.Errorf("blank line and another app's question should be declined:\n%s\n%s", lines[1], lines[5])
+	}
+}
+
+func TestExplain(t *testing.T) {
+	code, out, _ := runCLI(t, "", "--explain", "登陆网页版咋退")
+	if code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	for _, want := range []string{"normalized:", "terms:", "candidate", "coverage", "web-log-out"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("explanation lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+func TestEvalFloors(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "e.jsonl")
+	os.WriteFile(file, []byte(`{"q":"网页版怎么退出","expect":["web-log-out"],"lang":"zh-Hans"}
+{"q":"微信怎么退出登录","expect":[],"lang":"zh-Hans"}
+{"q":"how do I turn on two-step verification","expect":["tip-two-step-verification"],"lang":"en"}
+`), 0o644)
+	code, out, errs := runCLI(t, "", "eval", "-baseline", "-min-answered", "1", "-max-wrong", "0", file)
+	if code != 0 {
+		t.Fatalf("exit %d:\n%s\n%s", code, out, errs)
+	}
+	if !strings.Contains(out, "bleve cjk (baseline)") || !strings.Contains(out, "answered right") {
+		t.Errorf("report lacks the side-by-side table:\n%s", out)
+	}
+	// A question the guides cannot answer as expected pulls answered-right
+	// below an impossible floor.
+	os.WriteFile(file, []byte(`{"q":"怎么发语音消息","expect":["web-log-out"]}`+"\n"), 0o644)
+	if code, _, errs := runCLI(t, "", "eval", "-min-answered", "0.5", file); code != 1 || !strings.Contains(errs, "below floor") {
+		t.Errorf("eval below its floor: exit %d, stderr %q; want 1 and a floor message", code, errs)
+	}
+	if code, _, _ := runCLI(t, "", "eval"); code != 2 {
+		t.Errorf("eval without a file: exit %d, want 2", code)
+	}
+}
+
+func TestBadGuidesDir(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "g.en.md"), []byte("---\nlang: en\n---\n\n## T {#Bad}\n"), 0o644)
+	code, _, errs := runCLI(t, "", "--guides", dir, "hello")
+	if code != 1 || !strings.Contains(errs, "g.en.md:5") {
+		t.Errorf("exit %d, stderr %q; want 1 and a file:line error", code, errs)
+	}
+}
+
+func TestOperatorGuides(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "wifi.en.md"), []byte("---\nlang: en\n---\n\n## Reset the router {#reset-router}\n\nQuestions:\n- how do I reset the router\n- router restart\n\nHold the reset button for ten seconds.\n"), 0o644)
+	t.Setenv("FAQBOT_GUIDES", dir)
+	code, out, errs := runCLI(t, "", "--json", "how to reset my router")
+	if code != 0 || !strings.Contains(out, `"id":"reset-router"`) {
+		t.Errorf("exit %d, out %s, err %s; want the operator's entry", code, out, errs)
+	}
+}
+
+func TestLint(t *testing.T) {
+	code, out, _ := runCLI(t, "", "lint")
+	if code != 0 && code != 1 {
+		t.Fatalf("exit %d", code)
+	}
+	sc := bufio.NewScanner(strings.NewReader(out))
+	var last string
+	for sc.Scan() {
+		last = sc.Text()
+	}
+	if !strings.Contains(last, "alternate questions are answered by another entry") {
+		t.Errorf("no summary line: %q", last)
+	}
+}
