@@ -25,8 +25,12 @@ type Lexicon struct {
 	// OutOfScope names other apps and services: a question naming one (and
 	// not a brand of the guides) is about something the guides do not cover.
 	OutOfScope []string
-	// Brands name the guides' own subject (WhatsApp, Web, iPhone…).
+	// Brands are names (WhatsApp, Web, iPhone…) that do not make a Chinese
+	// question English.
 	Brands []string
+	// Subject names what the guides are about (WhatsApp): a question that
+	// names it is in scope even when it also names another app.
+	Subject []string
 	// Platforms maps a concept (the first term of a synonym group) to the
 	// values of the entries' "platform" tag it names.
 	Platforms map[string][]string
@@ -49,7 +53,7 @@ func parseLexicon(name string, src []byte) (*Lexicon, []error) {
 	}
 	root := doc.Content[0]
 	if root.Kind != yaml.MappingNode {
-		errorf(root.Line, "the lexicon must be a mapping with the keys synonyms, stopwords, out_of_scope, platforms and brands")
+		errorf(root.Line, "the lexicon must be a mapping with the keys synonyms, stopwords, out_of_scope, platforms, brands and subject")
 		return nil, errs
 	}
 	groupOf := map[string]int{} // term → line of its group
@@ -81,6 +85,8 @@ func parseLexicon(name string, src []byte) (*Lexicon, []error) {
 			lex.OutOfScope = scalars(val, errorf)
 		case "brands":
 			lex.Brands = scalars(val, errorf)
+		case "subject":
+			lex.Subject = scalars(val, errorf)
 		case "platforms":
 			if val.Kind != yaml.MappingNode {
 				errorf(val.Line, "platforms must map a concept to platform names, like 网页版: [web]")
@@ -92,7 +98,7 @@ func parseLexicon(name string, src []byte) (*Lexicon, []error) {
 				lex.Platforms[k] = scalars(val.Content[j+1], errorf)
 			}
 		default:
-			errorf(key.Line, "unknown lexicon key %q: the keys are synonyms, stopwords, out_of_scope, platforms and brands", key.Value)
+			errorf(key.Line, "unknown lexicon key %q: the keys are synonyms, stopwords, out_of_scope, platforms, brands and subject", key.Value)
 		}
 	}
 	if len(errs) > 0 {

@@ -35,6 +35,7 @@ type analyzer struct {
 	stop        map[string]bool
 	brands      map[string]bool
 	oos         map[string]bool
+	subject     map[string]bool
 	stopPhrases *phraseTrie       // stopword phrases ("whats app")
 	phrases     *phraseTrie       // concept sequences → concept
 	concept     map[string]string // single word → its concept
@@ -67,7 +68,8 @@ type analysis struct {
 	terms       []string // search terms, in order, possibly repeated
 	corrections []Correction
 	outOfScope  []string // other apps named
-	brand       bool     // names the guides' subject
+	brand       bool     // holds a brand name
+	subject     bool     // names the guides' subject
 	hanRunes    int
 	latinWords  int // Latin words that are not brands
 	unknown     []string
@@ -90,6 +92,10 @@ func newAnalyzer(seg *gse.Segmenter, lex *knowledge.Lexicon) *analyzer {
 	}
 	for _, w := range lex.OutOfScope {
 		a.oos[w] = true
+	}
+	a.subject = map[string]bool{}
+	for _, w := range lex.Subject {
+		a.subject[strings.ReplaceAll(w, " ", "")] = true
 	}
 	// Stopwords are matched on segmented words; a stopword phrase
 	// ("whats app") is dropped as a sequence.
@@ -240,12 +246,15 @@ func (a *analyzer) analyze(text string, maxRunes int, correct bool) analysis {
 	an.normalized = normalizeText(text, maxRunes)
 	toks := a.splitUnknown(a.segmentNormalized(toSimplified(an.normalized)))
 	an.raw = texts(toks)
-	for _, t := range toks {
+	for i, t := range toks {
 		switch {
-		case a.brands[t.text]:
-			an.brand = true
+		case a.subject[t.text] || (i+1 < len(toks) && a.subject[t.text+toks[i+1].text]):
+			an.subject = true
 		case a.oos[t.text]:
 			an.outOfScope = append(an.outOfScope, t.text)
+		}
+		if a.brands[t.text] {
+			an.brand = true
 		}
 		if t.latin {
 			if !a.brands[t.text] && !a.stop[t.text] && !isNumber(t.text) {
@@ -283,11 +292,12 @@ func isNumber(s string) bool {
 }
 
 // splitUnknown splits Chinese words that neither the guides nor the
-// lexicon use into their characters. Such a word cannot match an entry; as
-// characters it still counts as unknown, and a single-character synonym or
-// stopword inside it still works. It also makes the segmentation of a
-// question independent of dictionary words the guides do not contain, so
-// the lean dictionary answers as the full one does.
+// lexicon use into the known words inside them (longest first) and single
+// characters. Such a word cannot match an entry as a whole; split, the words
+// the guides do use still match, the rest still counts as unknown, and a
+// single-character synonym or stopword inside it still works. It also makes
+// the analysis of a question independent of dictionary words the guides do
+// not contain, so the lean dictionary answers as the full one does.
 func (a *analyzer) splitUnknown(toks []rawToken) []rawToken {
 	if a.hanVocab == nil {
 		return toks // still learning the guides
@@ -298,8 +308,17 @@ func (a *analyzer) splitUnknown(toks []rawToken) []rawToken {
 			out = append(out, t)
 			continue
 		}
-		for _, r := range t.text {
-			out = append(out, rawToken{text: string(r)})
+		runes := []rune(t.text)
+		for i := 0; i < len(runes); {
+			n := 1
+			for j := min(len(runes), i+maxWordRunes); j > i+1; j-- {
+				if a.knownHan(string(runes[i:j])) {
+					n = j - i
+					break
+				}
+			}
+			out = append(out, rawToken{text: string(runes[i : i+n])})
+			i += n
 		}
 	}
 	return out

@@ -9,30 +9,34 @@ import (
 // Calibration turns the figures of a question's best entry into the
 // probability that it is the right one (a logistic model):
 //
-//	confidence = 1 / (1 + exp(-(Bias + Margin·margin + Coverage·coverage
-//	                              + Closest·closest + Unknown·unknown)))
+//	confidence = 1 / (1 + exp(-(Bias + Margin·margin + Closest·closest
+//	                              + Unknown·unknown + Matched·matched)))
 //
 // margin: how far the best re-ranked score stands above the second,
-// relative to it; coverage: the share of the question's weight the entry
-// holds; closest: similarity to its closest alternate question; unknown:
-// the share of the question's weight in words no entry uses.
+// relative to it; closest: similarity to the entry's closest alternate
+// question; unknown: the share of the question's weight in words no entry
+// uses; matched: how many of the question's terms the entry holds (capped
+// at 4, over 4). One generic word in common (删除, security) is weak
+// evidence; three concepts in common are strong.
 type Calibration struct {
-	Bias, Margin, Coverage, Closest, Unknown float64
+	Bias, Margin, Closest, Unknown, Matched float64
 }
 
 // DefaultCalibration was fitted with Fit on the development question set
 // (search/testdata/eval/dev.jsonl) and the shipped guides: run
 // "askcli calibrate search/testdata/eval/dev.jsonl" to fit it again after
 // the guides change.
-var DefaultCalibration = Calibration{Bias: -1.509, Margin: 1.641, Coverage: 0.643, Closest: 3.402, Unknown: -1.967}
+var DefaultCalibration = Calibration{Bias: -4.54, Margin: 2.17, Closest: 4.47, Unknown: -0.74, Matched: 3.65}
 
 func (c Calibration) confidence(s scored, margin float64) float64 {
-	z := c.Bias + c.Margin*margin + c.Coverage*s.coverage + c.Closest*s.closest + c.Unknown*s.unknown
+	z := c.Bias + c.Margin*margin + c.Closest*s.closest + c.Unknown*s.unknown + c.Matched*matchedShare(s)
 	return 1 / (1 + math.Exp(-z))
 }
 
+func matchedShare(s scored) float64 { return float64(min(len(s.matched), 4)) / 4 }
+
 // features are the inputs of the calibration for one question.
-type features struct{ margin, coverage, closest, unknown float64 }
+type features struct{ margin, closest, unknown, matched float64 }
 
 // FitCalibration fits the calibration to labelled questions: a question
 // counts as right when its best entry is one it expects. Questions decided
@@ -50,7 +54,7 @@ func FitCalibration(ctx context.Context, e *Engine, cases []EvalCase) (Calibrati
 		if err != nil {
 			return Calibration{}, 0, err
 		}
-		if len(cands) == 0 || (len(an.outOfScope) > 0 && !an.brand) || cands[0].kind != "faq" {
+		if len(cands) == 0 || (len(an.outOfScope) > 0 && !an.subject) || cands[0].kind != "faq" {
 			continue
 		}
 		top := cands[0]
@@ -58,7 +62,7 @@ func FitCalibration(ctx context.Context, e *Engine, cases []EvalCase) (Calibrati
 		if slices.Contains(c.Expect, top.id) {
 			y = 1
 		}
-		xs = append(xs, features{marginOf(cands, 0), top.coverage, top.closest, top.unknown})
+		xs = append(xs, features{marginOf(cands, 0), top.closest, top.unknown, matchedShare(top)})
 		ys = append(ys, y)
 	}
 	// Plain batch gradient descent on the log loss with a little L2
@@ -73,7 +77,7 @@ func FitCalibration(ctx context.Context, e *Engine, cases []EvalCase) (Calibrati
 	for step := 0; step < steps && n > 0; step++ {
 		var g [5]float64
 		for i, x := range xs {
-			v := [5]float64{1, x.margin, x.coverage, x.closest, x.unknown}
+			v := [5]float64{1, x.margin, x.closest, x.unknown, x.matched}
 			z := 0.0
 			for k := range w {
 				z += w[k] * v[k]
@@ -91,7 +95,7 @@ func FitCalibration(ctx context.Context, e *Engine, cases []EvalCase) (Calibrati
 			w[k] -= rate * (g[k]/n + reg)
 		}
 	}
-	return Calibration{Bias: w[0], Margin: w[1], Coverage: w[2], Closest: w[3], Unknown: w[4]}, len(xs), nil
+	return Calibration{Bias: w[0], Margin: w[1], Closest: w[2], Unknown: w[3], Matched: w[4]}, len(xs), nil
 }
 
 // marginOf is how far candidate i's score stands above the next one's,

@@ -9,7 +9,7 @@ import (
 
 func (e *Engine) decide(question string, an *analysis, lang knowledge.Lang, cands []scored) Answer {
 	ans := Answer{Query: question, Lang: lang, Alternatives: []Candidate{}}
-	if len(cands) == 0 || (len(an.outOfScope) > 0 && !an.brand) {
+	if len(cands) == 0 || (len(an.outOfScope) > 0 && !an.subject) {
 		e.fillNone(&ans)
 		return ans
 	}

@@ -324,7 +324,7 @@ func runCalibrate(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		fmt.Fprintln(stderr, "askcli calibrate:", err)
 		return exitFail
 	}
-	fmt.Fprintf(stdout, "fitted on %d questions:\nsearch.Calibration{Bias: %.3f, Margin: %.3f, Coverage: %.3f, Closest: %.3f, Unknown: %.3f}\n",
-		n, c.Bias, c.Margin, c.Coverage, c.Closest, c.Unknown)
+	fmt.Fprintf(stdout, "fitted on %d questions:\nsearch.Calibration{Bias: %.3f, Margin: %.3f, Closest: %.3f, Unknown: %.3f, Matched: %.3f}\n",
+		n, c.Bias, c.Margin, c.Closest, c.Unknown, c.Matched)
 	return exitOK
 }
