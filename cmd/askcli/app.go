@@ -199,11 +199,9 @@ func interactive(ctx context.Context, eng *search.Engine, o options, f *os.File,
 		if strings.TrimSpace(line) == "" {
 			continue
 		}
-		var b strings.Builder
-		ask(ctx, eng, o, line, &b, stderr)
-		// The terminal is raw: line ends need a carriage return.
-		fmt.Fprint(t, strings.ReplaceAll(b.String(), "\n", "\r\n"))
-		fmt.Fprint(t, "\r\n")
+		// The terminal writes "\n" as "\r\n" itself.
+		ask(ctx, eng, o, line, t, stderr)
+		fmt.Fprintln(t)
 	}
 	return exitOK
 }
