@@ -261,6 +261,9 @@ func printAnswer(w io.Writer, a search.Answer) {
 		}
 		fmt.Fprintln(w)
 		fmt.Fprintf(w, "%s\n\n%s\n", a.Title, a.Text())
+	case search.Chitchat:
+		// Small talk is a reply, not an article: no title.
+		fmt.Fprintln(w, a.Text())
 	default:
 		fmt.Fprintf(w, "%s\n\n%s\n", a.Title, a.Text())
 	}
