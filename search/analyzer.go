@@ -47,6 +47,11 @@ type analyzer struct {
 	latinByLen map[int][]string // correction targets by length
 	hanVocab   map[string]int   // Chinese words of two or more characters
 	pinyinOf   map[string]string
+
+	// built holds the terms of every guide text while the index is built,
+	// so each text is analysed once; nil afterwards. Written only before
+	// Bleve's (concurrent) analysis starts.
+	built map[string][]string
 }
 
 // rawToken is a word as segmented, before the lexicon.
@@ -324,6 +329,20 @@ func (a *analyzer) splitUnknown(toks []rawToken) []rawToken {
 	return out
 }
 
+// guideTerms returns the terms of a guide text, remembering them for the
+// index build.
+func (a *analyzer) guideTerms(text string) []string {
+	if terms, ok := a.built[text]; ok {
+		return terms
+	}
+	terms := a.analyze(text, 0, false).terms
+	if a.built == nil {
+		a.built = map[string][]string{}
+	}
+	a.built[text] = terms
+	return terms
+}
+
 // learn records the words of the guides: a word they use is never
 // "corrected", and the lexicon's words they use most win ties.
 func (a *analyzer) learn(text string) {
@@ -589,9 +608,12 @@ const tokenizerType = "faqbot"
 type bleveTokenizer struct{ a *analyzer }
 
 func (t bleveTokenizer) Tokenize(input []byte) bleveanalysis.TokenStream {
-	an := t.a.analyze(string(input), 0, false)
-	out := make(bleveanalysis.TokenStream, 0, len(an.terms))
-	for i, term := range an.terms {
+	terms, ok := t.a.built[string(input)]
+	if !ok {
+		terms = t.a.analyze(string(input), 0, false).terms
+	}
+	out := make(bleveanalysis.TokenStream, 0, len(terms))
+	for i, term := range terms {
 		out = append(out, &bleveanalysis.Token{
 			Term:     []byte(term),
 			Position: i + 1,

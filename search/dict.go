@@ -1,13 +1,18 @@
 package search
 
 //go:generate go run ./internal/gendict dict/zh.txt.gz
+//go:generate go test -tags ne -run TestShippedLeanDictionary . -args -update
 
 import (
 	"bufio"
 	"bytes"
 	"compress/gzip"
+	"crypto/sha256"
 	_ "embed"
+	"encoding/hex"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"unicode"
@@ -15,6 +20,81 @@ import (
 
 	"github.com/go-ego/gse"
 )
+
+// shippedLean is the lean dictionary of the shipped guides, made ahead of
+// time (go generate; TestShippedLeanDictionary keeps it fresh). Its first
+// line is "# key" followed by the key it was made for (see dictKey).
+//
+//go:embed dict/shipped-lean.txt
+var shippedLean string
+
+// dictVersion changes whenever the way a lean dictionary is derived
+// changes, so that no cache made the old way is used.
+const dictVersion = "lean-1"
+
+// dictKey identifies the lean dictionary of a set of guides: their content
+// (which includes the lexicon), the word list, and the derivation.
+func dictKey(guidesHash string) string {
+	h := sha256.New()
+	fmt.Fprintf(h, "%s\x00%s\x00%d\x00", dictVersion, guidesHash, len(zhDict))
+	h.Write(zhDict[len(zhDict)-8:]) // gzip's CRC and size of the word list
+	return hex.EncodeToString(h.Sum(nil))[:24]
+}
+
+// cachedLeanDictionary returns the lean dictionary for guides with the
+// given hash: the embedded one when they are the shipped guides, else one
+// cached in cacheDir, else derived (and then cached, when cacheDir is set).
+// A cache that cannot be read or written is not an error: the dictionary
+// is derived again.
+func cachedLeanDictionary(guidesHash, cacheDir string, texts, extra []string) (dict, source string, err error) {
+	key := dictKey(guidesHash)
+	if first, rest, ok := strings.Cut(shippedLean, "\n"); ok && first == "# key "+key {
+		return rest, "embedded", nil
+	}
+	var path string
+	if cacheDir != "" {
+		path = filepath.Join(cacheDir, "lean-"+key+".dict")
+		if b, err := os.ReadFile(path); err == nil {
+			return string(b), "cache " + path, nil
+		}
+	}
+	dict, err = leanDictionary(texts, extra)
+	if err != nil {
+		return "", "", err
+	}
+	if path != "" {
+		if err := writeFileAtomic(path, []byte(dict)); err == nil {
+			return dict, "derived, cached in " + path, nil
+		}
+	}
+	return dict, "derived", nil
+}
+
+// writeFileAtomic writes through a temporary file and a rename, so a
+// reader never sees half a dictionary.
+func writeFileAtomic(path string, b []byte) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	f, err := os.CreateTemp(filepath.Dir(path), ".lean-*")
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(b); err != nil {
+		f.Close()
+		os.Remove(f.Name())
+		return err
+	}
+	if err := f.Close(); err != nil {
+		os.Remove(f.Name())
+		return err
+	}
+	if err := os.Rename(f.Name(), path); err != nil {
+		os.Remove(f.Name())
+		return err
+	}
+	return nil
+}
 
 // zhDict is gse's Simplified Chinese dictionary ("word frequency" lines),
 // compressed: 352,000 words in 1.9 MB instead of gse's own 38 MB of embedded
@@ -76,7 +156,7 @@ func buildDictionary(want map[string]struct{}, extra []string) (string, error) {
 		}
 		total += freq
 		word := line[:sp]
-		if want != nil && utf8.RuneCount(word) > 1 {
+		if want != nil {
 			if _, ok := want[string(word)]; !ok {
 				continue
 			}
@@ -108,7 +188,7 @@ func buildDictionary(want map[string]struct{}, extra []string) (string, error) {
 	return out.String(), nil
 }
 
-// substrings returns every run of 2..maxWordRunes Han characters inside the
+// substrings returns every run of 1..maxWordRunes Han characters inside the
 // texts: the candidates for dictionary words that occur in them.
 func substrings(texts []string) map[string]struct{} {
 	set := map[string]struct{}{}
@@ -118,7 +198,7 @@ func substrings(texts []string) map[string]struct{} {
 			if !unicode.Is(unicode.Han, runes[i]) {
 				continue
 			}
-			for j := i + 2; j <= len(runes) && j-i <= maxWordRunes; j++ {
+			for j := i + 1; j <= len(runes) && j-i <= maxWordRunes; j++ {
 				if !unicode.Is(unicode.Han, runes[j-1]) {
 					break
 				}

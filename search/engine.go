@@ -84,6 +84,8 @@ type Engine struct {
 	byLang map[knowledge.Lang]bool
 
 	platforms map[string][]string // concept → platform tag values
+	// dictSource says where the segmentation dictionary came from.
+	dictSource string
 
 	tradMu    sync.Mutex
 	tradCache map[string]*knowledge.Entry
@@ -122,6 +124,10 @@ type Config struct {
 	MaxQueryRunes int
 	// Calibration turns a question's figures into a confidence.
 	Calibration Calibration
+	// CacheDir is where lean dictionaries derived for guides other than the
+	// shipped ones are kept between starts, keyed by the guides' content;
+	// "" derives the dictionary at every start.
+	CacheDir string
 	// FullDictionary loads gse's whole dictionary instead of the lean one
 	// derived from the guides (for comparison in benchmarks).
 	FullDictionary bool
@@ -183,29 +189,14 @@ func New(base *knowledge.Base, cfg Config) (*Engine, error) {
 		lex = &knowledge.Lexicon{}
 	}
 
-	// The texts the dictionary must cover: guides and lexicon, normalised
-	// and in Simplified characters, as the analyzer will see them.
-	var texts, terms []string
-	for _, e := range base.Entries() {
-		texts = append(texts, entryTexts(&e)...)
-	}
-	for _, g := range lex.Synonyms {
-		terms = append(terms, g...)
-	}
-	terms = append(terms, lex.Stopwords...)
-	terms = append(terms, lex.OutOfScope...)
-	for i, t := range texts {
-		texts[i] = toSimplified(normalizeText(t, 0))
-	}
-	for _, t := range terms {
-		texts = append(texts, toSimplified(normalizeText(t, 0)))
-	}
+	texts, terms := dictionaryInputs(base)
 	var dict string
+	source := "full"
 	var err error
 	if cfg.FullDictionary {
 		dict, err = fullDictionary(terms)
 	} else {
-		dict, err = leanDictionary(texts, terms)
+		dict, source, err = cachedLeanDictionary(base.Hash(), cfg.CacheDir, texts, terms)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("search: %w", err)
@@ -224,11 +215,36 @@ func New(base *knowledge.Base, cfg Config) (*Engine, error) {
 	for concept, ps := range lex.Platforms {
 		platforms[strings.ReplaceAll(concept, " ", "_")] = ps
 	}
-	e := &Engine{base: base, an: an, cfg: cfg, platforms: platforms, docs: map[string]*docInfo{}, tradCache: map[string]*knowledge.Entry{}, byLang: map[knowledge.Lang]bool{}}
+	e := &Engine{base: base, an: an, cfg: cfg, platforms: platforms, dictSource: source, docs: map[string]*docInfo{}, tradCache: map[string]*knowledge.Entry{}, byLang: map[knowledge.Lang]bool{}}
 	if err := e.buildIndex(); err != nil {
 		return nil, fmt.Errorf("search: build index: %w", err)
 	}
 	return e, nil
+}
+
+// dictionaryInputs returns the texts the dictionary must cover (guides and
+// lexicon, normalised and in Simplified characters, as the analyzer will
+// see them) and the lexicon's terms.
+func dictionaryInputs(base *knowledge.Base) (texts, terms []string) {
+	lex := base.Lexicon()
+	if lex == nil {
+		lex = &knowledge.Lexicon{}
+	}
+	for _, e := range base.Entries() {
+		texts = append(texts, entryTexts(&e)...)
+	}
+	for _, g := range lex.Synonyms {
+		terms = append(terms, g...)
+	}
+	terms = append(terms, lex.Stopwords...)
+	terms = append(terms, lex.OutOfScope...)
+	for i, t := range texts {
+		texts[i] = toSimplified(normalizeText(t, 0))
+	}
+	for _, t := range terms {
+		texts = append(texts, toSimplified(normalizeText(t, 0)))
+	}
+	return texts, terms
 }
 
 func entryTexts(e *knowledge.Entry) []string {
@@ -298,7 +314,7 @@ func (e *Engine) buildIndex() error {
 		info := e.docs[id]
 		for _, t := range append(append([]string{}, d.Title...), d.Questions...) {
 			set := map[string]bool{}
-			for _, term := range e.an.analyze(t, 0, false).terms {
+			for _, term := range e.an.guideTerms(t) {
 				set[term] = true
 				info.terms[term] = 1
 			}
@@ -307,7 +323,7 @@ func (e *Engine) buildIndex() error {
 			}
 		}
 		for _, t := range d.Answer {
-			for _, term := range e.an.analyze(t, 0, false).terms {
+			for _, term := range e.an.guideTerms(t) {
 				if info.terms[term] == 0 {
 					info.terms[term] = answerMatch
 				}
@@ -316,15 +332,19 @@ func (e *Engine) buildIndex() error {
 		for term := range info.terms {
 			df[term]++
 		}
+		// Lists, not joined text: Bleve analyses each element on its own,
+		// which finds it among the terms remembered above.
 		if err := batch.Index(id, map[string]interface{}{
-			fieldTitle:     strings.Join(d.Title, "\n"),
-			fieldQuestions: strings.Join(d.Questions, "\n"),
-			fieldAnswer:    strings.Join(d.Answer, "\n"),
+			fieldTitle:     d.Title,
+			fieldQuestions: d.Questions,
+			fieldAnswer:    d.Answer,
 		}); err != nil {
 			return err
 		}
 	}
-	if err := idx.Batch(batch); err != nil {
+	err = idx.Batch(batch)
+	e.an.built = nil // from here on, only questions are analysed
+	if err != nil {
 		return err
 	}
 	e.n = float64(len(order))
@@ -341,6 +361,10 @@ const rerankDepth = 10
 
 // Close releases the index.
 func (e *Engine) Close() error { return e.index.Close() }
+
+// DictionarySource says where the segmentation dictionary came from:
+// "embedded", a cache file, "derived" or "full".
+func (e *Engine) DictionarySource() string { return e.dictSource }
 
 // Base returns the knowledge the engine answers from.
 func (e *Engine) Base() *knowledge.Base { return e.base }
