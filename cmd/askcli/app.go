@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"text/tabwriter"
 
@@ -108,7 +109,20 @@ func loadEngine(dir string) (*search.Engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	return search.New(base, search.DefaultConfig())
+	return search.New(base, engineConfig())
+}
+
+// engineConfig is the engine's default configuration with a dictionary
+// cache for guides other than the shipped ones: FAQBOT_CACHE_DIR, else the
+// user's cache directory; none when neither is available.
+func engineConfig() search.Config {
+	cfg := search.DefaultConfig()
+	if dir := os.Getenv("FAQBOT_CACHE_DIR"); dir != "" {
+		cfg.CacheDir = dir
+	} else if dir, err := os.UserCacheDir(); err == nil {
+		cfg.CacheDir = filepath.Join(dir, "faqbot")
+	}
+	return cfg
 }
 
 func ask(ctx context.Context, eng *search.Engine, o options, q string, stdout, stderr io.Writer) int {

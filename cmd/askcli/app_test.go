@@ -157,6 +157,7 @@ func TestOperatorGuides(t *testing.T) {
 	dir := t.TempDir()
 	os.WriteFile(filepath.Join(dir, "wifi.en.md"), []byte("---\nlang: en\n---\n\n## Reset the router {#reset-router}\n\nQuestions:\n- how do I reset the router\n- router restart\n\nHold the reset button for ten seconds.\n"), 0o644)
 	t.Setenv("FAQBOT_GUIDES", dir)
+	t.Setenv("FAQBOT_CACHE_DIR", filepath.Join(t.TempDir(), "cache"))
 	code, out, errs := runCLI(t, "", "--json", "how to reset my router")
 	if code != 0 || !strings.Contains(out, `"id":"reset-router"`) {
 		t.Errorf("exit %d, out %s, err %s; want the operator's entry", code, out, errs)

@@ -57,7 +57,7 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "askcli eval:", err)
 		return exitFail
 	}
-	eng, err := search.New(base, search.DefaultConfig())
+	eng, err := search.New(base, engineConfig())
 	if err != nil {
 		fmt.Fprintln(stderr, "askcli eval:", err)
 		return exitFail
