@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 
@@ -400,8 +401,30 @@ func (a *analyzer) indexTargets(lex *knowledge.Lexicon) {
 // tone (推出 tuī chū for 退出 tuì chū).
 var pinyinArgs = pinyin.NewArgs()
 
+// runePinyin caches the reading of each character: go-pinyin formats every
+// reading it returns, and a question's characters repeat across spans.
+var runePinyin sync.Map // rune → string
+
 func pinyinKey(s string) string {
-	return strings.Join(pinyin.LazyPinyin(s, pinyinArgs), " ")
+	var b strings.Builder
+	for _, r := range s {
+		p, ok := runePinyin.Load(r)
+		if !ok {
+			py := pinyin.LazyPinyin(string(r), pinyinArgs)
+			v := ""
+			if len(py) > 0 {
+				v = py[0]
+			}
+			p, _ = runePinyin.LoadOrStore(r, v)
+		}
+		if v := p.(string); v != "" {
+			if b.Len() > 0 {
+				b.WriteByte(' ')
+			}
+			b.WriteString(v)
+		}
+	}
+	return b.String()
 }
 
 // correct fixes misspelt words in a question: a Chinese word (or run of

@@ -97,11 +97,17 @@ type docInfo struct {
 	// terms maps each term of the entry to where it occurs: 1 for a title
 	// or alternate question, answerMatch for the answer only.
 	terms map[string]float64
-	// questions are the term sets of the entry's titles and alternate
-	// questions, in every language.
-	questions []map[string]bool
+	// questions are the entry's titles and alternate questions, in every
+	// language, as term sets.
+	questions []questionTerms
 	// platforms are the entry's "platform" tag values, in every language.
 	platforms map[string]bool
+}
+
+// questionTerms is one alternate question (or title) as weighted terms.
+type questionTerms struct {
+	terms map[string]bool
+	norm  float64 // Euclidean norm of the term weights
 }
 
 // answerMatch is what a term found only in an entry's answer counts for,
@@ -319,7 +325,7 @@ func (e *Engine) buildIndex() error {
 				info.terms[term] = 1
 			}
 			if len(set) > 0 {
-				info.questions = append(info.questions, set)
+				info.questions = append(info.questions, questionTerms{terms: set})
 			}
 		}
 		for _, t := range d.Answer {
@@ -353,6 +359,16 @@ func (e *Engine) buildIndex() error {
 		e.idf[t] = math.Log(1 + e.n/float64(n))
 	}
 	e.unkW = math.Log(1 + e.n)
+	for _, info := range e.docs {
+		for i := range info.questions {
+			q := &info.questions[i]
+			for t := range q.terms {
+				w := e.weight(t)
+				q.norm += w * w
+			}
+			q.norm = math.Sqrt(q.norm)
+		}
+	}
 	return nil
 }
 
@@ -449,8 +465,10 @@ func (e *Engine) rank(ctx context.Context, an *analysis) ([]scored, error) {
 		return nil, err
 	}
 	var total, norm, unknown float64
-	for _, t := range terms {
+	weights := make([]float64, len(terms))
+	for i, t := range terms {
 		w := e.weight(t)
+		weights[i] = w
 		total += w
 		norm += w * w
 		if _, known := e.idf[t]; !known {
@@ -468,14 +486,14 @@ func (e *Engine) rank(ctx context.Context, an *analysis) ([]scored, error) {
 		info := e.docs[h.ID]
 		c := scored{id: h.ID, kind: info.kind, bm25: h.Score, unknown: unknown / total}
 		var got float64
-		for _, t := range terms {
+		for i, t := range terms {
 			if m := info.terms[t]; m > 0 {
-				got += m * e.weight(t)
+				got += m * weights[i]
 				c.matched = append(c.matched, t)
 			}
 		}
 		c.coverage = got / total
-		c.closest = e.closestQuestion(info, terms, norm)
+		c.closest = e.closestQuestion(info, terms, weights, norm)
 		if maxBM25 > 0 {
 			c.bm25Rel = h.Score / maxBM25
 		}
@@ -529,22 +547,17 @@ const (
 // closestQuestion returns the cosine similarity, over term weights, between
 // the question and the most similar of the entry's titles and alternate
 // questions: an FAQ entry is found by the way people ask for it.
-func (e *Engine) closestQuestion(info *docInfo, terms []string, qNorm float64) float64 {
+func (e *Engine) closestQuestion(info *docInfo, terms []string, weights []float64, qNorm float64) float64 {
 	best := 0.0
-	for _, set := range info.questions {
-		var dot, dNorm float64
-		for t := range set {
-			w := e.weight(t)
-			dNorm += w * w
-		}
-		for _, t := range terms {
-			if set[t] {
-				w := e.weight(t)
-				dot += w * w
+	for _, q := range info.questions {
+		var dot float64
+		for i, t := range terms {
+			if q.terms[t] {
+				dot += weights[i] * weights[i]
 			}
 		}
 		if dot > 0 {
-			best = math.Max(best, dot/(qNorm*math.Sqrt(dNorm)))
+			best = math.Max(best, dot/(qNorm*q.norm))
 		}
 	}
 	return best
