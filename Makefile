@@ -40,8 +40,13 @@ unit:
 eval: build
 	$(BIN)/askcli eval -baseline $(EVAL_FLOORS) $(DEVSET)
 
-bench:
+# Go benchmarks, then the report: lean against gse's full dictionary, and
+# synthetic guides of growing size. bin/askcli-gse is askcli built the
+# naive way (gse's embedded dictionaries), only to weigh it.
+bench: build
+	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/askcli-gse ./cmd/askcli
 	$(GO) test -tags=$(TAGS) -run '^$$' -bench . -benchmem -count 5 ./search/
+	$(GO) run -tags=$(TAGS) ./search/internal/benchreport -askcli $(BIN)/askcli -naive $(BIN)/askcli-gse -devset $(DEVSET)
 
 FUZZTIME ?= 30s
 fuzz:

@@ -41,9 +41,10 @@ const (
 )
 
 type options struct {
-	guides  string
-	json    bool
-	explain bool
+	guides     string
+	json       bool
+	explain    bool
+	dictionary string
 }
 
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
@@ -75,7 +76,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		}
 		return exitUsage
 	}
-	eng, err := loadEngine(o.guides)
+	eng, err := loadEngine(o)
 	if err != nil {
 		fmt.Fprintln(stderr, "askcli:", err)
 		return exitFail
@@ -95,6 +96,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 
 func addGuidesFlag(fs *flag.FlagSet, o *options) {
 	fs.StringVar(&o.guides, "guides", os.Getenv("FAQBOT_GUIDES"), "load guides from this directory instead of the shipped ones (env FAQBOT_GUIDES)")
+	fs.StringVar(&o.dictionary, "dictionary", "lean", "segmentation dictionary: lean (derived from the guides) or full (gse's whole dictionary, for comparison)")
 }
 
 func loadBase(dir string) (*knowledge.Base, error) {
@@ -104,25 +106,36 @@ func loadBase(dir string) (*knowledge.Base, error) {
 	return knowledge.LoadDir(dir)
 }
 
-func loadEngine(dir string) (*search.Engine, error) {
-	base, err := loadBase(dir)
+func loadEngine(o options) (*search.Engine, error) {
+	base, err := loadBase(o.guides)
 	if err != nil {
 		return nil, err
 	}
-	return search.New(base, engineConfig())
+	cfg, err := engineConfig(o)
+	if err != nil {
+		return nil, err
+	}
+	return search.New(base, cfg)
 }
 
 // engineConfig is the engine's default configuration with a dictionary
 // cache for guides other than the shipped ones: FAQBOT_CACHE_DIR, else the
 // user's cache directory; none when neither is available.
-func engineConfig() search.Config {
+func engineConfig(o options) (search.Config, error) {
 	cfg := search.DefaultConfig()
+	switch o.dictionary {
+	case "lean", "":
+	case "full":
+		cfg.FullDictionary = true
+	default:
+		return cfg, fmt.Errorf("-dictionary %q: use lean or full", o.dictionary)
+	}
 	if dir := os.Getenv("FAQBOT_CACHE_DIR"); dir != "" {
 		cfg.CacheDir = dir
 	} else if dir, err := os.UserCacheDir(); err == nil {
 		cfg.CacheDir = filepath.Join(dir, "faqbot")
 	}
-	return cfg
+	return cfg, nil
 }
 
 func ask(ctx context.Context, eng *search.Engine, o options, q string, stdout, stderr io.Writer) int {

@@ -57,7 +57,12 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "askcli eval:", err)
 		return exitFail
 	}
-	eng, err := search.New(base, engineConfig())
+	cfg, err := engineConfig(o)
+	if err != nil {
+		fmt.Fprintln(stderr, "askcli eval:", err)
+		return exitFail
+	}
+	eng, err := search.New(base, cfg)
 	if err != nil {
 		fmt.Fprintln(stderr, "askcli eval:", err)
 		return exitFail
@@ -202,7 +207,7 @@ func runLint(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		return exitUsage
 	}
-	eng, err := loadEngine(o.guides)
+	eng, err := loadEngine(o)
 	if err != nil {
 		fmt.Fprintln(stderr, "askcli lint:", err)
 		return exitFail
@@ -313,7 +318,7 @@ func runCalibrate(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		fmt.Fprintln(stderr, "askcli calibrate:", err)
 		return exitFail
 	}
-	eng, err := loadEngine(o.guides)
+	eng, err := loadEngine(o)
 	if err != nil {
 		fmt.Fprintln(stderr, "askcli calibrate:", err)
 		return exitFail
