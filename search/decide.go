@@ -7,6 +7,10 @@ import (
 	"faqbot/knowledge"
 )
 
+// chitchatCoverage is the share of a question a small-talk entry must cover
+// for the question to be small talk.
+const chitchatCoverage = 0.6
+
 func (e *Engine) decide(question string, an *analysis, lang knowledge.Lang, cands []scored) Answer {
 	ans := Answer{Query: question, Lang: lang, Alternatives: []Candidate{}}
 	if len(cands) == 0 || (len(an.outOfScope) > 0 && !an.subject) {
@@ -15,6 +19,24 @@ func (e *Engine) decide(question string, an *analysis, lang knowledge.Lang, cand
 	}
 	for i := range cands {
 		cands[i].conf = e.cfg.Calibration.confidence(cands[i], marginOf(cands, i))
+	}
+	// Small talk only when the question is mostly small talk: "有人吗" is a
+	// greeting, "有人一直传验证码给我" is not.
+	if cands[0].kind == knowledge.Chitchat && cands[0].coverage < chitchatCoverage {
+		faq := cands[:0:0]
+		for _, c := range cands {
+			if c.kind == knowledge.FAQ {
+				faq = append(faq, c)
+			}
+		}
+		if len(faq) == 0 {
+			e.fillNone(&ans)
+			return ans
+		}
+		cands = faq
+		for i := range cands {
+			cands[i].conf = e.cfg.Calibration.confidence(cands[i], marginOf(cands, i))
+		}
 	}
 	top := cands[0]
 	ans.Score, ans.Confidence = top.score, top.conf

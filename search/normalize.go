@@ -53,8 +53,27 @@ func normalizeText(s string, maxRunes int) string {
 		n++
 		space = false
 	}
-	return strings.TrimRight(b.String(), " ")
+	return dropApostrophes(strings.TrimRight(b.String(), " "))
 }
+
+// dropApostrophes joins English contractions, "can't" → "cant", so they
+// meet the way people also type them.
+func dropApostrophes(s string) string {
+	if !strings.ContainsAny(s, "'’") {
+		return s
+	}
+	rs := []rune(s)
+	out := rs[:0]
+	for i, r := range rs {
+		if (r == '\'' || r == '’') && i > 0 && i+1 < len(rs) && isASCIILetter(rs[i-1]) && isASCIILetter(rs[i+1]) {
+			continue
+		}
+		out = append(out, r)
+	}
+	return string(out)
+}
+
+func isASCIILetter(r rune) bool { return r >= 'a' && r <= 'z' }
 
 // converters are OpenCC's tables, built on first use: Traditional to
 // Simplified for questions (2 ms), Simplified to Traditional (Taiwan
