@@ -30,7 +30,7 @@ var shippedLean string
 
 // dictVersion changes whenever the way a lean dictionary is derived
 // changes, so that no cache made the old way is used.
-const dictVersion = "lean-1"
+const dictVersion = "lean-2"
 
 // dictKey identifies the lean dictionary of a set of guides: their content
 // (which includes the lexicon), the word list, and the derivation.
@@ -124,18 +124,59 @@ const padWord = "\ue000\ue001"
 // lean dictionary segments the way the full one does where it matters, at
 // a fraction of the cost: the shipped guides need about 3,000 words of 352,000.
 func leanDictionary(texts, extra []string) (string, error) {
-	return buildDictionary(substrings(texts), extra)
+	return buildDictionary(substrings(texts), cutters(texts, extra), extra)
 }
 
 // fullDictionary returns gse's whole dictionary plus the extra words, for
-// comparison runs.
-func fullDictionary(extra []string) (string, error) {
-	return buildDictionary(nil, extra)
+// comparison runs. It leaves out the same cutters as the lean one.
+func fullDictionary(texts, extra []string) (string, error) {
+	return buildDictionary(nil, cutters(texts, extra), extra)
 }
 
-// buildDictionary keeps single characters and the words in want (all words
-// when want is nil), and adds the extra words the dictionary lacks.
-func buildDictionary(want map[string]struct{}, extra []string) (string, error) {
+// cutters returns the dictionary candidates that cut through a lexicon term
+// where it occurs in the texts: in "在手机上", 在手 and 机上 each take half of
+// 手机. gse makes every single character expensive, so it prefers such
+// pairs of two-character words to a domain term between two characters;
+// without them, 手机 stays whole. A lexicon term is never a cutter.
+func cutters(texts, terms []string) map[string]bool {
+	isTerm := map[string]bool{}
+	for _, t := range terms {
+		t = strings.ReplaceAll(t, " ", "")
+		if hasHan(t) && utf8.RuneCountInString(t) >= 2 {
+			isTerm[t] = true
+		}
+	}
+	cut := map[string]bool{}
+	for _, text := range texts {
+		runes := []rune(text)
+		// Where each term occurs: [start, end) in runes.
+		var spans [][2]int
+		for i := range runes {
+			for j := i + 2; j <= len(runes) && j-i <= maxWordRunes; j++ {
+				if isTerm[string(runes[i:j])] {
+					spans = append(spans, [2]int{i, j})
+				}
+			}
+		}
+		for _, sp := range spans {
+			// Words starting before the term and ending inside it, or
+			// starting inside it and ending after it.
+			for i := max(0, sp[0]-maxWordRunes+1); i < sp[1]; i++ {
+				for j := i + 2; j <= len(runes) && j-i <= maxWordRunes; j++ {
+					partial := (i < sp[0] && j > sp[0] && j < sp[1]) || (i > sp[0] && i < sp[1] && j > sp[1])
+					if partial && !isTerm[string(runes[i:j])] {
+						cut[string(runes[i:j])] = true
+					}
+				}
+			}
+		}
+	}
+	return cut
+}
+
+// buildDictionary keeps the words in want (all words when want is nil)
+// except the cutters, and adds the extra words the dictionary lacks.
+func buildDictionary(want map[string]struct{}, cut map[string]bool, extra []string) (string, error) {
 	zr, err := gzip.NewReader(bytes.NewReader(zhDict))
 	if err != nil {
 		return "", fmt.Errorf("open dictionary: %w", err)
@@ -160,6 +201,9 @@ func buildDictionary(want map[string]struct{}, extra []string) (string, error) {
 			if _, ok := want[string(word)]; !ok {
 				continue
 			}
+		}
+		if cut[string(word)] {
+			continue
 		}
 		kept += freq
 		seen[string(word)] = true

@@ -200,7 +200,7 @@ func New(base *knowledge.Base, cfg Config) (*Engine, error) {
 	source := "full"
 	var err error
 	if cfg.FullDictionary {
-		dict, err = fullDictionary(terms)
+		dict, err = fullDictionary(texts, terms)
 	} else {
 		dict, source, err = cachedLeanDictionary(base.Hash(), cfg.CacheDir, texts, terms)
 	}
