@@ -73,15 +73,18 @@ func (a *Answer) Text() string { return knowledge.BlocksText(a.Blocks) }
 // Engine answers questions from a knowledge base. It is safe for concurrent
 // use; build one and share it.
 type Engine struct {
-	base   *knowledge.Base
-	an     *analyzer
-	index  bleve.Index
-	cfg    Config
-	docs   map[string]*docInfo // by entry id
-	n      float64             // number of entries (ids)
-	idf    map[string]float64
-	unkW   float64 // weight of a word no entry uses
-	byLang map[knowledge.Lang]bool
+	base  *knowledge.Base
+	an    *analyzer
+	index bleve.Index
+	cfg   Config
+	docs  map[string]*docInfo // by entry id
+	n     float64             // number of entries (ids)
+	idf   map[string]float64
+	// chitchatOnly marks terms only small-talk entries use (hi, thanks):
+	// they do not count against an FAQ entry ("hi, how do I log out").
+	chitchatOnly map[string]bool
+	unkW         float64 // weight of a word no entry uses
+	byLang       map[knowledge.Lang]bool
 
 	platforms map[string][]string // concept → platform tag values
 	// dictSource says where the segmentation dictionary came from.
@@ -359,6 +362,17 @@ func (e *Engine) buildIndex() error {
 		e.idf[t] = math.Log(1 + e.n/float64(n))
 	}
 	e.unkW = math.Log(1 + e.n)
+	e.chitchatOnly = map[string]bool{}
+	for t := range df {
+		only := true
+		for _, info := range e.docs {
+			if info.kind == knowledge.FAQ && info.terms[t] > 0 {
+				only = false
+				break
+			}
+		}
+		e.chitchatOnly[t] = only
+	}
 	for _, info := range e.docs {
 		for i := range info.questions {
 			q := &info.questions[i]
@@ -370,6 +384,33 @@ func (e *Engine) buildIndex() error {
 		}
 	}
 	return nil
+}
+
+// weightedTerms are a question's terms with their weights.
+type weightedTerms struct {
+	terms                []string
+	weights              []float64
+	total, norm, unknown float64
+}
+
+// questionWeights weighs the question's terms, leaving out those in skip.
+func (e *Engine) questionWeights(terms []string, skip map[string]bool) weightedTerms {
+	var q weightedTerms
+	for _, t := range terms {
+		if skip[t] {
+			continue
+		}
+		w := e.weight(t)
+		q.terms = append(q.terms, t)
+		q.weights = append(q.weights, w)
+		q.total += w
+		q.norm += w * w
+		if _, known := e.idf[t]; !known {
+			q.unknown += w
+		}
+	}
+	q.norm = math.Sqrt(q.norm)
+	return q
 }
 
 // rerankDepth is how many of Bleve's best hits are re-ranked.
@@ -464,18 +505,8 @@ func (e *Engine) rank(ctx context.Context, an *analysis) ([]scored, error) {
 		}
 		return nil, err
 	}
-	var total, norm, unknown float64
-	weights := make([]float64, len(terms))
-	for i, t := range terms {
-		w := e.weight(t)
-		weights[i] = w
-		total += w
-		norm += w * w
-		if _, known := e.idf[t]; !known {
-			unknown += w
-		}
-	}
-	norm = math.Sqrt(norm)
+	all := e.questionWeights(terms, nil)
+	faq := e.questionWeights(terms, e.chitchatOnly)
 	named := e.platformsNamed(terms)
 	maxBM25 := 0.0
 	for _, h := range res.Hits {
@@ -484,16 +515,23 @@ func (e *Engine) rank(ctx context.Context, an *analysis) ([]scored, error) {
 	out := make([]scored, 0, len(res.Hits))
 	for _, h := range res.Hits {
 		info := e.docs[h.ID]
-		c := scored{id: h.ID, kind: info.kind, bm25: h.Score, unknown: unknown / total}
-		var got float64
-		for i, t := range terms {
-			if m := info.terms[t]; m > 0 {
-				got += m * weights[i]
-				c.matched = append(c.matched, t)
-			}
+		q := all
+		if info.kind == knowledge.FAQ {
+			q = faq
 		}
-		c.coverage = got / total
-		c.closest = e.closestQuestion(info, terms, weights, norm)
+		c := scored{id: h.ID, kind: info.kind, bm25: h.Score}
+		if q.total > 0 {
+			c.unknown = q.unknown / q.total
+			var got float64
+			for i, t := range q.terms {
+				if m := info.terms[t]; m > 0 {
+					got += m * q.weights[i]
+					c.matched = append(c.matched, t)
+				}
+			}
+			c.coverage = got / q.total
+			c.closest = e.closestQuestion(info, q.terms, q.weights, q.norm)
+		}
 		if maxBM25 > 0 {
 			c.bm25Rel = h.Score / maxBM25
 		}
