@@ -25,7 +25,7 @@ ask: build
 run: build
 	$(BIN)/askcli
 
-test: vet fmt-check unit eval
+test: vet fmt-check eval unit
 
 vet:
 	$(GO) vet -tags=$(TAGS) ./...
