@@ -101,8 +101,10 @@ type docInfo struct {
 	// or alternate question, answerMatch for the answer only.
 	terms map[string]float64
 	// questions are the entry's titles and alternate questions, in every
-	// language, as term sets.
-	questions []questionTerms
+	// language, as term sets; inQuestions lists, for each term, the
+	// questions that hold it.
+	questions   []questionTerms
+	inQuestions map[string][]int
 	// platforms are the entry's "platform" tag values, in every language.
 	platforms map[string]bool
 }
@@ -328,6 +330,12 @@ func (e *Engine) buildIndex() error {
 				info.terms[term] = 1
 			}
 			if len(set) > 0 {
+				if info.inQuestions == nil {
+					info.inQuestions = map[string][]int{}
+				}
+				for term := range set {
+					info.inQuestions[term] = append(info.inQuestions[term], len(info.questions))
+				}
 				info.questions = append(info.questions, questionTerms{terms: set})
 			}
 		}
@@ -586,16 +594,23 @@ const (
 // the question and the most similar of the entry's titles and alternate
 // questions: an FAQ entry is found by the way people ask for it.
 func (e *Engine) closestQuestion(info *docInfo, terms []string, weights []float64, qNorm float64) float64 {
-	best := 0.0
-	for _, q := range info.questions {
-		var dot float64
-		for i, t := range terms {
-			if q.terms[t] {
-				dot += weights[i] * weights[i]
-			}
+	// Dot products accumulate only where a question holds a term.
+	var small [64]float64
+	dots := small[:0]
+	if len(info.questions) <= len(small) {
+		dots = small[:len(info.questions)]
+	} else {
+		dots = make([]float64, len(info.questions))
+	}
+	for i, t := range terms {
+		for _, qi := range info.inQuestions[t] {
+			dots[qi] += weights[i] * weights[i]
 		}
+	}
+	best := 0.0
+	for qi, dot := range dots {
 		if dot > 0 {
-			best = math.Max(best, dot/(qNorm*q.norm))
+			best = math.Max(best, dot/(qNorm*info.questions[qi].norm))
 		}
 	}
 	return best
