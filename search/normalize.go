@@ -89,8 +89,11 @@ var (
 )
 
 func toSimplified(s string) string {
+	if !hasTraditional(s) {
+		return s // nothing OpenCC would change: most questions, every Simplified guide
+	}
 	t2sOnce.Do(func() { t2sConv, t2sErr = opencc.New("t2s") })
-	if t2sErr != nil || !hasHan(s) {
+	if t2sErr != nil {
 		return s
 	}
 	out, err := t2sConv.Convert(s)
@@ -113,6 +116,30 @@ func toTraditional(s string) string {
 		return s
 	}
 	return out
+}
+
+//go:generate go run ./internal/gent2s t2s_runes.go
+
+var (
+	t2sSetOnce sync.Once
+	t2sSet     map[rune]bool
+)
+
+// hasTraditional reports whether s holds a character OpenCC's t2s tables
+// can change or match (t2sRunes); without one, conversion is the identity.
+func hasTraditional(s string) bool {
+	t2sSetOnce.Do(func() {
+		t2sSet = make(map[rune]bool, utf8.RuneCountInString(t2sRunes))
+		for _, r := range t2sRunes {
+			t2sSet[r] = true
+		}
+	})
+	for _, r := range s {
+		if r >= 0x3400 && t2sSet[r] {
+			return true
+		}
+	}
+	return false
 }
 
 func hasHan(s string) bool {
