@@ -492,6 +492,9 @@ func (e *Engine) rank(ctx context.Context, an *analysis) ([]scored, error) {
 	}
 	var clauses []query.Query
 	for _, t := range terms {
+		if _, known := e.idf[t]; !known {
+			continue // no entry holds it: a query for it matches nothing
+		}
 		for _, f := range []struct {
 			name  string
 			boost float64
@@ -504,6 +507,9 @@ func (e *Engine) rank(ctx context.Context, an *analysis) ([]scored, error) {
 			q.SetBoost(f.boost)
 			clauses = append(clauses, q)
 		}
+	}
+	if len(clauses) == 0 {
+		return nil, nil
 	}
 	req := bleve.NewSearchRequestOptions(bleve.NewDisjunctionQuery(clauses...), rerankDepth, 0, false)
 	res, err := e.index.SearchInContext(ctx, req)
