@@ -16,12 +16,16 @@ HOLDOUT := search/testdata/eval/holdout.jsonl
 EVAL_FLOORS    := -min-answered 0.90 -min-top1 0.90 -min-top3 0.94 -min-declined 0.90 -max-wrong 0.06 -min-lang 0.88
 HOLDOUT_FLOORS := -min-answered 0.85 -min-top1 0.85 -min-top3 0.90 -min-declined 0.90 -max-wrong 0.08 -min-lang 0.85
 
-.PHONY: all build ask run test vet fmt-check unit eval bench fuzz clean
+.PHONY: all build ask run run-bot test vet fmt-check unit eval bench fuzz clean
 
 all: build
 
 build:
 	$(GO) build $(GOFLAGS) -ldflags '$(LDFLAGS)' -o $(BIN)/ ./cmd/...
+
+# make run-bot: faqbot with the tokens in the environment (see README).
+run-bot: build
+	$(BIN)/faqbot
 
 # make ask Q="网页版怎么退出"
 Q ?= 网页版怎么退出
@@ -55,11 +59,17 @@ bench: build
 	$(GO) test -tags=$(TAGS) -run '^$$' -bench . -benchmem -count 5 ./search/
 	$(GO) run -tags=$(TAGS) ./search/internal/benchreport -askcli $(BIN)/askcli -naive $(BIN)/askcli-gse -devset $(DEVSET)
 
+# Each fuzz target for FUZZTIME (make test runs their seed corpora).
 FUZZTIME ?= 30s
+FUZZ := -run '^$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 5s
 fuzz:
-	$(GO) test -tags=$(TAGS) -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME) ./knowledge/
-	$(GO) test -tags=$(TAGS) -run '^$$' -fuzz FuzzNormalize -fuzztime $(FUZZTIME) ./search/
-	$(GO) test -tags=$(TAGS) -run '^$$' -fuzz FuzzAnswer -fuzztime $(FUZZTIME) ./search/
+	$(GO) test -tags=$(TAGS) $(FUZZ) -fuzz '^FuzzParse$$' ./knowledge/
+	$(GO) test -tags=$(TAGS) $(FUZZ) -fuzz '^FuzzNormalize$$' ./search/
+	$(GO) test -tags=$(TAGS) $(FUZZ) -fuzz '^FuzzAnswer$$' ./search/
+	$(GO) test -tags=$(TAGS) $(FUZZ) -fuzz '^FuzzRender$$' ./bot/telegram/
+	$(GO) test -tags=$(TAGS) $(FUZZ) -fuzz '^FuzzRouteMessage$$' ./bot/telegram/
+	$(GO) test -tags=$(TAGS) $(FUZZ) -fuzz '^FuzzRender$$' ./bot/discord/
+	$(GO) test -tags=$(TAGS) $(FUZZ) -fuzz '^FuzzSplitText$$' ./bot/discord/
 
 clean:
 	rm -rf $(BIN)
