@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -16,33 +15,14 @@ import (
 	"faqbot/bot"
 	"faqbot/knowledge"
 	"faqbot/search"
+	"faqbot/search/searchtest"
 )
 
 // These tests run the real discordgo client against fakeDiscord: REST on
 // 127.0.0.1 through the session's HTTP client, and a websocket gateway.
 
-var (
-	engineOnce sync.Once
-	engine     *search.Engine
-	engineErr  error
-)
-
 // realEngine is the answer engine over the shipped guides, built once.
-func realEngine(t *testing.T) *search.Engine {
-	t.Helper()
-	engineOnce.Do(func() {
-		base, err := knowledge.Shipped()
-		if err != nil {
-			engineErr = err
-			return
-		}
-		engine, engineErr = search.New(base, search.DefaultConfig())
-	})
-	if engineErr != nil {
-		t.Fatal(engineErr)
-	}
-	return engine
-}
+func realEngine(t *testing.T) *search.Engine { return searchtest.Engine(t) }
 
 func entryTitle(t *testing.T, id string, lang knowledge.Lang) string {
 	t.Helper()

@@ -12,37 +12,17 @@ import (
 	"slices"
 	"sort"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"faqbot/bot"
 	"faqbot/knowledge"
 	"faqbot/search"
+	"faqbot/search/searchtest"
 )
 
-var (
-	engineOnce sync.Once
-	engine     *search.Engine
-	engineErr  error
-)
-
-// realEngine is the shipped guides' answer engine, built once.
-func realEngine(t *testing.T) *search.Engine {
-	t.Helper()
-	engineOnce.Do(func() {
-		base, err := knowledge.Shipped()
-		if err != nil {
-			engineErr = err
-			return
-		}
-		engine, engineErr = search.New(base, search.DefaultConfig())
-	})
-	if engineErr != nil {
-		t.Fatal(engineErr)
-	}
-	return engine
-}
+// realEngine is the answer engine over the shipped guides, built once.
+func realEngine(t *testing.T) *search.Engine { return searchtest.Engine(t) }
 
 func TestPrivateQuestionGetsTheRightAnswer(t *testing.T) {
 	eng := realEngine(t)

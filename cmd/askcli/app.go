@@ -60,23 +60,17 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 			return runCalibrate(ctx, args[1:], stdout, stderr)
 		}
 	}
-	fs := flag.NewFlagSet("askcli", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	var o options
-	addGuidesFlag(fs, &o)
+	fs, o := newFlagSet("askcli", stderr)
 	fs.BoolVar(&o.json, "json", false, "print answers as JSON, one object per line")
 	fs.BoolVar(&o.explain, "explain", false, "show the normalised question, its terms and each candidate's figures")
 	fs.Usage = func() {
 		fmt.Fprint(stderr, usage)
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
-		}
-		return exitUsage
+	if code, done := parseFlags(fs, args); done {
+		return code
 	}
-	eng, err := loadEngine(o)
+	eng, err := loadEngine(*o)
 	if err != nil {
 		fmt.Fprintln(stderr, "askcli:", err)
 		return exitFail
@@ -84,14 +78,36 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	defer eng.Close()
 
 	if fs.NArg() > 0 {
-		return ask(ctx, eng, o, strings.Join(fs.Args(), " "), stdout, stderr)
+		return ask(ctx, eng, *o, strings.Join(fs.Args(), " "), stdout, stderr)
 	}
 	if f, ok := stdin.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
 		if out, ok := stdout.(*os.File); ok && term.IsTerminal(int(out.Fd())) {
-			return interactive(ctx, eng, o, f, stderr)
+			return interactive(ctx, eng, *o, f, stderr)
 		}
 	}
-	return askLines(ctx, eng, o, stdin, stdout, stderr)
+	return askLines(ctx, eng, *o, stdin, stdout, stderr)
+}
+
+// newFlagSet returns a command's flag set with the flags every command
+// shares (guides, dictionary), bound to the returned options.
+func newFlagSet(name string, stderr io.Writer) (*flag.FlagSet, *options) {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	o := &options{}
+	addGuidesFlag(fs, o)
+	return fs, o
+}
+
+// parseFlags parses args; done reports that the command should exit with
+// code (after -h, or on a bad flag, which the flag set has reported).
+func parseFlags(fs *flag.FlagSet, args []string) (code int, done bool) {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return exitOK, true
+		}
+		return exitUsage, true
+	}
+	return 0, false
 }
 
 func addGuidesFlag(fs *flag.FlagSet, o *options) {

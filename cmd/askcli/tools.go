@@ -3,8 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -20,11 +18,8 @@ type floors struct {
 }
 
 func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("askcli eval", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	var o options
+	fs, o := newFlagSet("askcli eval", stderr)
 	var fl floors
-	addGuidesFlag(fs, &o)
 	fs.Float64Var(&fl.answered, "min-answered", 0, "fail below this share of in-scope questions answered right")
 	fs.Float64Var(&fl.top1, "min-top1", 0, "fail below this top-1 accuracy")
 	fs.Float64Var(&fl.top3, "min-top3", 0, "fail below this top-3 accuracy")
@@ -37,11 +32,8 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "Usage: askcli eval [flags] FILE.jsonl\n\nEach line: {\"q\": \"question\", \"expect\": [\"entry-id\", ...], \"lang\": \"zh-Hans\"}; an empty expect means the question must be declined.\n\nFlags:")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
-		}
-		return exitUsage
+	if code, done := parseFlags(fs, args); done {
+		return code
 	}
 	if fs.NArg() != 1 {
 		fs.Usage()
@@ -57,7 +49,7 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "askcli eval:", err)
 		return exitFail
 	}
-	cfg, err := engineConfig(o)
+	cfg, err := engineConfig(*o)
 	if err != nil {
 		fmt.Fprintln(stderr, "askcli eval:", err)
 		return exitFail
@@ -197,17 +189,11 @@ func langOf(r search.EvalReport, lang string) search.LangStats {
 }
 
 func runLint(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("askcli lint", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	var o options
-	addGuidesFlag(fs, &o)
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
-		}
-		return exitUsage
+	fs, o := newFlagSet("askcli lint", stderr)
+	if code, done := parseFlags(fs, args); done {
+		return code
 	}
-	eng, err := loadEngine(o)
+	eng, err := loadEngine(*o)
 	if err != nil {
 		fmt.Fprintln(stderr, "askcli lint:", err)
 		return exitFail
@@ -251,16 +237,10 @@ type kbEntry struct {
 }
 
 func runKB(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("askcli kb", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	var o options
-	addGuidesFlag(fs, &o)
+	fs, o := newFlagSet("askcli kb", stderr)
 	fs.BoolVar(&o.json, "json", false, "print the entries as one JSON array")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
-		}
-		return exitUsage
+	if code, done := parseFlags(fs, args); done {
+		return code
 	}
 	base, err := loadBase(o.guides)
 	if err != nil {
@@ -299,15 +279,9 @@ func runKB(args []string, stdout, stderr io.Writer) int {
 }
 
 func runCalibrate(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("askcli calibrate", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	var o options
-	addGuidesFlag(fs, &o)
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
-		}
-		return exitUsage
+	fs, o := newFlagSet("askcli calibrate", stderr)
+	if code, done := parseFlags(fs, args); done {
+		return code
 	}
 	if fs.NArg() != 1 {
 		fmt.Fprintln(stderr, "Usage: askcli calibrate [flags] FILE.jsonl")
@@ -318,7 +292,7 @@ func runCalibrate(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		fmt.Fprintln(stderr, "askcli calibrate:", err)
 		return exitFail
 	}
-	eng, err := loadEngine(o)
+	eng, err := loadEngine(*o)
 	if err != nil {
 		fmt.Fprintln(stderr, "askcli calibrate:", err)
 		return exitFail
