@@ -31,7 +31,7 @@ func TestTraditionalFastPath(t *testing.T) {
 	if checked < 20000 {
 		t.Errorf("checked only %d characters", checked)
 	}
-	for _, s := range []string{"帳號", "網頁版", "瞭解", "覆盆子"} {
+	for _, s := range []string{"帳號", "網頁版", "瞭解", "覆盆子", "一目瞭然", "反覆", "沈默"} {
 		if !hasTraditional(s) {
 			t.Errorf("hasTraditional(%q) = false", s)
 		}
