@@ -2,6 +2,7 @@ package search
 
 import (
 	"fmt"
+	"runtime"
 	"sort"
 	"strings"
 	"sync"
@@ -49,10 +50,12 @@ type analyzer struct {
 	hanVocab   map[string]int   // Chinese words of two or more characters
 	pinyinOf   map[string]string
 
-	// built holds the terms of every guide text while the index is built,
-	// so each text is analysed once; nil afterwards. Written only before
-	// Bleve's (concurrent) analysis starts.
-	built map[string][]string
+	// While the engine is built, segCache holds the segmentation of every
+	// guide text and lexicon term (each is segmented once, then learnt,
+	// analysed and indexed) and built their terms; both are nil afterwards.
+	// built is written only before Bleve's (concurrent) analysis starts.
+	segCache map[string][]rawToken
+	built    map[string][]string
 }
 
 // rawToken is a word as segmented, before the lexicon.
@@ -81,8 +84,12 @@ type analysis struct {
 	unknown     []string
 }
 
-func newAnalyzer(seg *gse.Segmenter, lex *knowledge.Lexicon) *analyzer {
+// newAnalyzer builds the analyzer for the lexicon. guideTexts are the guide
+// texts it will learn and index: they are segmented now, on every core,
+// together with the lexicon's terms.
+func newAnalyzer(seg *gse.Segmenter, lex *knowledge.Lexicon, guideTexts []string) *analyzer {
 	a := &analyzer{
+		segCache:    map[string][]rawToken{},
 		seg:         seg,
 		stop:        map[string]bool{},
 		brands:      map[string]bool{},
@@ -93,6 +100,13 @@ func newAnalyzer(seg *gse.Segmenter, lex *knowledge.Lexicon) *analyzer {
 	if lex == nil {
 		lex = &knowledge.Lexicon{}
 	}
+	all := append([]string{}, guideTexts...)
+	for _, g := range lex.Synonyms {
+		all = append(all, g...)
+	}
+	all = append(all, lex.Stopwords...)
+	all = append(all, lex.OutOfScope...)
+	a.presegment(all)
 	for _, w := range lex.Brands {
 		a.brands[w] = true
 	}
@@ -142,10 +156,45 @@ func newAnalyzer(seg *gse.Segmenter, lex *knowledge.Lexicon) *analyzer {
 	return a
 }
 
+// presegment fills the segmentation cache for texts, spreading the work
+// over every core: start-up time is mostly segmentation, and gse's
+// segmenter only reads its dictionary once loaded.
+func (a *analyzer) presegment(texts []string) {
+	workers := min(runtime.GOMAXPROCS(0), 8)
+	if workers < 2 || len(texts) < 64 {
+		for _, t := range texts {
+			a.segment(t)
+		}
+		return
+	}
+	results := make([][]rawToken, len(texts))
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			for i := w; i < len(texts); i += workers {
+				results[i] = a.segmentNormalized(toSimplified(normalizeText(texts[i], 0)))
+			}
+		}(w)
+	}
+	wg.Wait()
+	for i, t := range texts {
+		a.segCache[t] = results[i]
+	}
+}
+
 // segment normalises text and splits it into words, keeping only words that
 // hold a letter or a digit.
 func (a *analyzer) segment(text string) []rawToken {
-	return a.segmentNormalized(toSimplified(normalizeText(text, 0)))
+	if toks, ok := a.segCache[text]; ok {
+		return toks
+	}
+	toks := a.segmentNormalized(toSimplified(normalizeText(text, 0)))
+	if a.segCache != nil {
+		a.segCache[text] = toks
+	}
+	return toks
 }
 
 func (a *analyzer) segmentNormalized(s string) []rawToken {
@@ -273,9 +322,14 @@ func (a *analyzer) analyze(text string, maxRunes int, correct bool) analysis {
 	if correct {
 		toks = a.correct(toks, &an)
 	}
-	seq := a.concepts(a.stems(a.dropStop(toks)))
-	an.terms = a.phrases.rewrite(seq)
+	an.terms = a.termsOf(toks)
 	return an
+}
+
+// termsOf turns words into search terms: stopwords dropped, English
+// stemmed, synonyms and phrases rewritten to concepts.
+func (a *analyzer) termsOf(toks []rawToken) []string {
+	return a.phrases.rewrite(a.concepts(a.stems(a.dropStop(toks))))
 }
 
 // concepts replaces each word that is a synonym by its concept's name.
@@ -336,7 +390,7 @@ func (a *analyzer) guideTerms(text string) []string {
 	if terms, ok := a.built[text]; ok {
 		return terms
 	}
-	terms := a.analyze(text, 0, false).terms
+	terms := a.termsOf(a.splitUnknown(a.segment(text)))
 	if a.built == nil {
 		a.built = map[string][]string{}
 	}

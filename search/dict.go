@@ -46,7 +46,7 @@ func dictKey(guidesHash string) string {
 // cached in cacheDir, else derived (and then cached, when cacheDir is set).
 // A cache that cannot be read or written is not an error: the dictionary
 // is derived again.
-func cachedLeanDictionary(guidesHash, cacheDir string, texts, extra []string) (dict, source string, err error) {
+func cachedLeanDictionary(guidesHash, cacheDir string, inputs func() (texts, extra []string)) (dict, source string, err error) {
 	key := dictKey(guidesHash)
 	if first, rest, ok := strings.Cut(shippedLean, "\n"); ok && first == "# key "+key {
 		return rest, "embedded", nil
@@ -58,7 +58,7 @@ func cachedLeanDictionary(guidesHash, cacheDir string, texts, extra []string) (d
 			return string(b), "cache " + path, nil
 		}
 	}
-	dict, err = leanDictionary(texts, extra)
+	dict, err = leanDictionary(inputs())
 	if err != nil {
 		return "", "", err
 	}

@@ -200,14 +200,13 @@ func New(base *knowledge.Base, cfg Config) (*Engine, error) {
 		lex = &knowledge.Lexicon{}
 	}
 
-	texts, terms := dictionaryInputs(base)
 	var dict string
 	source := "full"
 	var err error
 	if cfg.FullDictionary {
-		dict, err = fullDictionary(texts, terms)
+		dict, err = fullDictionary(dictionaryInputs(base))
 	} else {
-		dict, source, err = cachedLeanDictionary(base.Hash(), cfg.CacheDir, texts, terms)
+		dict, source, err = cachedLeanDictionary(base.Hash(), cfg.CacheDir, func() ([]string, []string) { return dictionaryInputs(base) })
 	}
 	if err != nil {
 		return nil, fmt.Errorf("search: %w", err)
@@ -216,8 +215,20 @@ func New(base *knowledge.Base, cfg Config) (*Engine, error) {
 	if err != nil {
 		return nil, fmt.Errorf("search: %w", err)
 	}
-	an := newAnalyzer(seg, lex)
-	for _, t := range texts {
+	var guideTexts []string
+	for _, e := range base.Entries() {
+		guideTexts = append(guideTexts, entryTexts(&e)...)
+	}
+	an := newAnalyzer(seg, lex, guideTexts)
+	for _, t := range guideTexts {
+		an.learn(t)
+	}
+	for _, g := range lex.Synonyms {
+		for _, t := range g {
+			an.learn(t)
+		}
+	}
+	for _, t := range append(append([]string{}, lex.Stopwords...), lex.OutOfScope...) {
 		an.learn(t)
 	}
 	an.indexTargets(lex)
@@ -360,7 +371,7 @@ func (e *Engine) buildIndex() error {
 		}
 	}
 	err = idx.Batch(batch)
-	e.an.built = nil // from here on, only questions are analysed
+	e.an.built, e.an.segCache = nil, nil // from here on, only questions are analysed
 	if err != nil {
 		return err
 	}

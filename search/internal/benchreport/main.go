@@ -42,7 +42,7 @@ func main() {
 	naive := flag.String("naive", "", "askcli built without -tags ne (gse's embedded dictionaries), for its size")
 	devset := flag.String("devset", "search/testdata/eval/dev.jsonl", "development question set")
 	words := flag.String("words", "search/dict/zh.txt.gz", "word list for synthetic guides")
-	runs := flag.Int("runs", 7, "cold starts per setup")
+	runs := flag.Int("runs", 21, "cold starts per setup (the median is reported)")
 	growth := flag.String("growth", "14,500,5000", "synthetic guide sizes (entries)")
 	flag.Parse()
 	if err := run(*askcli, *naive, *devset, *words, *runs, *growth); err != nil {
