@@ -558,9 +558,10 @@ func (a *analyzer) correctLatin(w string) (string, bool) {
 		maxDist = 2
 	}
 	best, bestDist, bestCount := "", maxDist+1, 0
+	var rows editRows
 	for l := n - maxDist; l <= n+maxDist; l++ {
 		for _, cand := range a.latinByLen[l] {
-			d := editDistance(w, cand, maxDist)
+			d := rows.distance(w, cand, maxDist)
 			if d > maxDist {
 				continue
 			}
@@ -572,16 +573,21 @@ func (a *analyzer) correctLatin(w string) (string, bool) {
 	return best, best != ""
 }
 
-// editDistance is the optimal-string-alignment distance (insertions,
+// editRows are the rows the edit distance is computed in, kept between
+// the comparisons of one word with its candidates.
+type editRows struct{ prev2, prev, cur []int }
+
+// distance is the optimal-string-alignment distance (insertions,
 // deletions, substitutions, adjacent transpositions) between ASCII words,
 // or max+1 once it is certain to exceed max.
-func editDistance(a, b string, max int) int {
+func (r *editRows) distance(a, b string, max int) int {
 	if d := len(a) - len(b); d > max || -d > max {
 		return max + 1
 	}
-	prev2 := make([]int, len(b)+1)
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
+	if cap(r.cur) < len(b)+1 {
+		r.prev2, r.prev, r.cur = make([]int, len(b)+1), make([]int, len(b)+1), make([]int, len(b)+1)
+	}
+	prev2, prev, cur := r.prev2[:len(b)+1], r.prev[:len(b)+1], r.cur[:len(b)+1]
 	for j := range prev {
 		prev[j] = j
 	}
