@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/blevesearch/bleve/v2"
@@ -89,6 +90,10 @@ type Engine struct {
 	platforms map[string][]string // concept → platform tag values
 	// dictSource says where the segmentation dictionary came from.
 	dictSource string
+	// exact maps the key of every title and alternate question (see
+	// exactKey) to its entry; a question asked exactly as the guide lists
+	// it needs no search.
+	exact map[string]string
 
 	tradMu    sync.Mutex
 	tradCache map[string]*knowledge.Entry
@@ -241,7 +246,42 @@ func New(base *knowledge.Base, cfg Config) (*Engine, error) {
 	if err := e.buildIndex(); err != nil {
 		return nil, fmt.Errorf("search: build index: %w", err)
 	}
+	e.buildExact()
 	return e, nil
+}
+
+// buildExact indexes every title and alternate question by its key. A key
+// two entries share belongs to neither: the search decides.
+func (e *Engine) buildExact() {
+	e.exact = map[string]string{}
+	ambiguous := map[string]bool{}
+	for _, en := range e.base.Entries() {
+		for _, q := range append([]string{en.Title}, en.Questions...) {
+			k := exactKey(q)
+			if k == "" || ambiguous[k] {
+				continue
+			}
+			if id, ok := e.exact[k]; ok && id != en.ID {
+				delete(e.exact, k)
+				ambiguous[k] = true
+				continue
+			}
+			e.exact[k] = en.ID
+		}
+	}
+}
+
+// exactKey is a text reduced to its letters and digits, normalised and in
+// Simplified characters: "Who are you?" and "who are you" share it.
+func exactKey(s string) string {
+	s = toSimplified(normalizeText(s, MaxQueryRunes))
+	var b strings.Builder
+	for _, r := range s {
+		if unicode.IsLetter(r) || unicode.IsDigit(r) {
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
 }
 
 // dictionaryInputs returns the texts the dictionary must cover (guides and
@@ -449,7 +489,8 @@ func (e *Engine) Base() *knowledge.Base { return e.base }
 type AskOption func(*askConfig)
 
 type askConfig struct {
-	langHint knowledge.Lang
+	langHint   knowledge.Lang
+	searchOnly bool // skip the exact match (for lint)
 }
 
 // WithLangHint gives the language to reply in when the question itself does
@@ -488,6 +529,12 @@ func (e *Engine) Answer(ctx context.Context, question string, opts ...AskOption)
 	}
 	an := e.an.analyze(question, e.cfg.MaxQueryRunes, true)
 	lang := e.replyLang(&an, ac.langHint)
+	if id, ok := e.exact[exactKey(question)]; ok && !ac.searchOnly {
+		// Asked exactly as the guide lists it.
+		ans, err := e.Lookup(id, lang)
+		ans.Query = question
+		return ans, err
+	}
 	cands, err := e.rank(ctx, &an)
 	if err != nil {
 		return Answer{}, err

@@ -73,13 +73,14 @@ type LintIssue struct {
 	GotID    string         `json:"got_id"`
 }
 
-// Lint asks every alternate question of every entry and reports those not
-// answered by their own entry.
+// Lint asks every alternate question of every entry, through the search
+// (not the exact match, which would always find its own entry), and reports
+// those not answered by their own entry.
 func (e *Engine) Lint(ctx context.Context) ([]LintIssue, error) {
 	var out []LintIssue
 	for _, en := range e.base.Entries() {
 		for _, q := range en.Questions {
-			a, err := e.Answer(ctx, q)
+			a, err := e.Answer(ctx, q, func(c *askConfig) { c.searchOnly = true })
 			if err != nil {
 				return nil, err
 			}

@@ -119,6 +119,9 @@ func TestAnswerDecisions(t *testing.T) {
 		{"微信怎么退出登录", None, "", knowledge.SimplifiedChinese},
 		{"how do I log out of Telegram", None, "", knowledge.English},
 		{"你好", Chitchat, "chat-greeting", knowledge.SimplifiedChinese},
+		// Small talk made only of stopwords, asked as the guide lists it.
+		{"Who are you?", Chitchat, "chat-about", knowledge.English},
+		{"你能做什么", Chitchat, "chat-about", knowledge.SimplifiedChinese},
 		{"thanks!", Chitchat, "chat-thanks", knowledge.English},
 	}
 	for _, tt := range tests {
