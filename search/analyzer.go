@@ -3,6 +3,7 @@ package search
 import (
 	"fmt"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -329,7 +330,17 @@ func (a *analyzer) analyze(text string, maxRunes int, correct bool) analysis {
 // termsOf turns words into search terms: stopwords dropped, English
 // stemmed, synonyms and phrases rewritten to concepts.
 func (a *analyzer) termsOf(toks []rawToken) []string {
-	return a.phrases.rewrite(a.concepts(a.stems(a.dropStop(toks))))
+	terms := a.phrases.rewrite(a.concepts(a.stems(a.dropStop(toks))))
+	// A phrase may compose with what another phrase became ("get rid of"
+	// is 删除, and 删除 + 账号 is 删除账户): rewrite until nothing changes.
+	for i := 0; i < 3; i++ {
+		again := a.phrases.rewrite(terms)
+		if slices.Equal(again, terms) {
+			break
+		}
+		terms = again
+	}
+	return terms
 }
 
 // concepts replaces each word that is a synonym by its concept's name.
