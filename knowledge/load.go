@@ -23,6 +23,10 @@ var guidesFS embed.FS
 // MaxGuideFiles bounds how many guide files one directory may hold.
 const MaxGuideFiles = 1000
 
+// MaxTotalSize bounds all guide files of a directory together: what the
+// engine builds from them grows with their size.
+const MaxTotalSize = 8 << 20
+
 // Shipped loads the guides built into the binary.
 func Shipped() (*Base, error) {
 	sub, err := fs.Sub(guidesFS, "guides")
@@ -57,7 +61,17 @@ func Load(fsys fs.FS, prefix string) (*Base, error) {
 		if err != nil {
 			return err
 		}
-		if d.Type().IsRegular() && strings.HasSuffix(p, ".md") && !strings.EqualFold(path.Base(p), "README.md") {
+		if !strings.HasSuffix(p, ".md") || strings.EqualFold(path.Base(p), "README.md") || d.IsDir() {
+			return nil
+		}
+		regular := d.Type().IsRegular()
+		if d.Type()&fs.ModeSymlink != 0 {
+			// A guide may be a link to a file kept elsewhere.
+			if info, err := fs.Stat(fsys, p); err == nil {
+				regular = info.Mode().IsRegular()
+			}
+		}
+		if regular {
 			names = append(names, p)
 		}
 		if len(names) > MaxGuideFiles {
@@ -76,6 +90,7 @@ func Load(fsys fs.FS, prefix string) (*Base, error) {
 	h := sha256.New()
 	var files []*guideFile
 	var errs []error
+	total := 0
 	for _, name := range names {
 		display := name
 		if prefix != "" {
@@ -85,6 +100,9 @@ func Load(fsys fs.FS, prefix string) (*Base, error) {
 		if err != nil {
 			errs = append(errs, &Error{Pos{display, 1}, err.Error()})
 			continue
+		}
+		if total += len(src); total > MaxTotalSize {
+			return nil, fmt.Errorf("guides in %s: more than %d bytes in all; keep the guides to what the bot should answer", prefix, MaxTotalSize)
 		}
 		fmt.Fprintf(h, "%s\x00%d\x00", name, len(src))
 		h.Write(src)

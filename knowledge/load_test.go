@@ -2,6 +2,9 @@ package knowledge
 
 import (
 	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -49,6 +52,25 @@ func TestLoadValidGuide(t *testing.T) {
 	}
 	if b.Hash() == "" {
 		t.Error("Hash() is empty")
+	}
+}
+
+func TestAnswerTextIsWhatMarkdownShows(t *testing.T) {
+	src := "---\nlang: en\n---\n\n## T {#a}\n\nQuestions:\n- q\n\nTags:\n- platform: web\n\n  more\n\nPress \\*Log out\\* &amp; confirm; see [the help](https://faq.example/x) or <https://faq.example/y>.\n\n- one\n\n  two\n"
+	b, err := Load(fstest.MapFS{"g.md": {Data: []byte(src)}}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, _ := b.Entry("a", English)
+	want := []Block{
+		{Kind: Paragraph, Text: "Press *Log out* & confirm; see the help (https://faq.example/x) or https://faq.example/y."},
+		{Kind: Bullets, Items: []string{"one two"}},
+	}
+	if !reflect.DeepEqual(e.Answer, want) {
+		t.Errorf("answer =\n%+v\nwant\n%+v", e.Answer, want)
+	}
+	if got := e.Tag("platform"); !reflect.DeepEqual(got, []string{"web more"}) {
+		t.Errorf("tag values = %q, want the item's paragraphs joined with a space", got)
 	}
 }
 
@@ -139,6 +161,34 @@ func TestLoadErrors(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestLoadCapsTotalSize(t *testing.T) {
+	fsys := fstest.MapFS{}
+	body := validEN + strings.Repeat("\nMore answer text.\n", 50000) // ~950 KB
+	for i := 0; i < 10; i++ {
+		fsys[fmt.Sprintf("g%d.en.md", i)] = &fstest.MapFile{Data: []byte(strings.Replace(body, "guide: g", "", 1))}
+	}
+	_, err := Load(fsys, "dir")
+	if err == nil || !strings.Contains(err.Error(), "bytes in all") {
+		t.Errorf("10 files of ~1 MB: error %v, want the total-size limit", err)
+	}
+}
+
+func TestLoadFollowsLinkedGuides(t *testing.T) {
+	dir := t.TempDir()
+	elsewhere := filepath.Join(t.TempDir(), "real.md")
+	os.WriteFile(elsewhere, []byte(validEN), 0o644)
+	if err := os.Symlink(elsewhere, filepath.Join(dir, "g.en.md")); err != nil {
+		t.Skip("no symlinks here:", err)
+	}
+	b, err := LoadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := b.Entry("log-out", English); !ok {
+		t.Error("the linked guide was not loaded")
 	}
 }
 

@@ -14,6 +14,7 @@ import (
 	"github.com/yuin/goldmark/ast"
 	"github.com/yuin/goldmark/parser"
 	"github.com/yuin/goldmark/text"
+	"github.com/yuin/goldmark/util"
 	"golang.org/x/text/language"
 )
 
@@ -396,27 +397,33 @@ func matchLabel(s string) (string, bool) {
 func (p *fileParser) listItems(list *ast.List) []string {
 	var items []string
 	for it := list.FirstChild(); it != nil; it = it.NextSibling() {
-		var parts []string
-		for c := it.FirstChild(); c != nil; c = c.NextSibling() {
-			switch c := c.(type) {
-			case *ast.List:
-				parts = append(parts, p.listItems(c)...)
-			default:
-				if t := p.inline(c); t != "" {
-					parts = append(parts, t)
-				}
-			}
-		}
-		items = append(items, joinText(parts))
+		items = append(items, p.itemText(it))
 	}
 	return items
+}
+
+// itemText is the plain text of one list item: its paragraphs (and any
+// nested list) joined like the lines of a paragraph.
+func (p *fileParser) itemText(it ast.Node) string {
+	var parts []string
+	for c := it.FirstChild(); c != nil; c = c.NextSibling() {
+		switch c := c.(type) {
+		case *ast.List:
+			parts = append(parts, p.listItems(c)...)
+		default:
+			if t := p.inline(c); t != "" {
+				parts = append(parts, t)
+			}
+		}
+	}
+	return joinText(parts)
 }
 
 // tags reads "key: value, value" items.
 func (p *fileParser) tags(e *Entry, list *ast.List) {
 	for it := list.FirstChild(); it != nil; it = it.NextSibling() {
 		line := p.lineOfNode(it)
-		s := p.inline(it)
+		s := p.itemText(it)
 		key, vals, ok := strings.Cut(s, ":")
 		if !ok {
 			key, vals, ok = strings.Cut(s, "：")
@@ -454,7 +461,12 @@ func (p *fileParser) inline(n ast.Node) string {
 		for c := n.FirstChild(); c != nil; c = c.NextSibling() {
 			switch c := c.(type) {
 			case *ast.Text:
-				b.Write(c.Value(p.src))
+				v := c.Value(p.src)
+				if !c.IsRaw() {
+					// What a Markdown renderer would show: \* is *, &amp; is &.
+					v = util.ResolveEntityNames(util.ResolveNumericReferences(util.UnescapePunctuations(v)))
+				}
+				b.Write(v)
 				if c.SoftLineBreak() || c.HardLineBreak() {
 					flush()
 				}
@@ -462,6 +474,12 @@ func (p *fileParser) inline(n ast.Node) string {
 				b.Write(c.Value)
 			case *ast.AutoLink:
 				b.Write(c.URL(p.src))
+			case *ast.Link:
+				// A chat bubble has no links: keep the address beside the text.
+				walk(c)
+				if dest := string(c.Destination); dest != "" {
+					fmt.Fprintf(&b, " (%s)", dest)
+				}
 			case *ast.RawHTML:
 				p.errorf(p.lineOfNode(n), "HTML is not supported in guides: write plain text")
 			default:

@@ -535,7 +535,9 @@ func (a *analyzer) correctHan(toks []rawToken) (int, string, bool) {
 		unknown := false
 		ok := true
 		for _, t := range toks[:n] {
-			if t.latin {
+			if t.latin || a.stop[t.text] {
+				// A stopword is a word the question means ("怎么回" is 怎么
+				// + 回, not a misspelt 怎么会).
 				ok = false
 				break
 			}
@@ -558,7 +560,10 @@ func (a *analyzer) correctHan(toks []rawToken) (int, string, bool) {
 
 func (a *analyzer) correctLatin(w string) (string, bool) {
 	n := len(w)
-	if n < 4 || !isASCIIWord(w) || a.latinVocab[w] > 0 || a.stop[w] || a.brands[w] || a.oos[w] {
+	// Short words are mostly other real words one edit from a guide word
+	// (most/lost, mode/code), and typing mistakes rarely hit the first
+	// letter: correct only words of five letters or more, keeping it.
+	if n < 5 || !isASCIIWord(w) || a.latinVocab[w] > 0 || a.stop[w] || a.brands[w] || a.oos[w] {
 		return "", false
 	}
 	if st := a.stem(rawToken{text: w, latin: true}); a.terms[st] || a.latinStems[st] {
@@ -572,6 +577,9 @@ func (a *analyzer) correctLatin(w string) (string, bool) {
 	var rows editRows
 	for l := n - maxDist; l <= n+maxDist; l++ {
 		for _, cand := range a.latinByLen[l] {
+			if cand[0] != w[0] {
+				continue
+			}
 			d := rows.distance(w, cand, maxDist)
 			if d > maxDist {
 				continue

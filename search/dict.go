@@ -30,7 +30,7 @@ var shippedLean string
 
 // dictVersion changes whenever the way a lean dictionary is derived
 // changes, so that no cache made the old way is used.
-const dictVersion = "lean-2"
+const dictVersion = "lean-3"
 
 // dictKey identifies the lean dictionary of a set of guides: their content
 // (which includes the lexicon), the word list, and the derivation.
@@ -55,7 +55,9 @@ func cachedLeanDictionary(guidesHash, cacheDir string, inputs func() (texts, ext
 	if cacheDir != "" {
 		path = filepath.Join(cacheDir, "lean-"+key+".dict")
 		if b, err := os.ReadFile(path); err == nil {
-			return string(b), "cache " + path, nil
+			if dict, ok := checkCached(b); ok {
+				return dict, "cache " + path, nil
+			}
 		}
 	}
 	dict, err = leanDictionary(inputs())
@@ -63,11 +65,25 @@ func cachedLeanDictionary(guidesHash, cacheDir string, inputs func() (texts, ext
 		return "", "", err
 	}
 	if path != "" {
-		if err := writeFileAtomic(path, []byte(dict)); err == nil {
+		if err := writeFileAtomic(path, sealCached(dict)); err == nil {
 			return dict, "derived, cached in " + path, nil
 		}
 	}
 	return dict, "derived", nil
+}
+
+// sealCached prefixes a dictionary with the SHA-256 of its text, so a cache
+// file that was cut short or damaged is noticed and derived again.
+func sealCached(dict string) []byte {
+	sum := sha256.Sum256([]byte(dict))
+	return []byte("# sha256 " + hex.EncodeToString(sum[:]) + "\n" + dict)
+}
+
+// checkCached returns the dictionary in a sealed cache file, if intact.
+func checkCached(b []byte) (string, bool) {
+	head, dict, ok := strings.Cut(string(b), "\n")
+	sum := sha256.Sum256([]byte(dict))
+	return dict, ok && head == "# sha256 "+hex.EncodeToString(sum[:])
 }
 
 // writeFileAtomic writes through a temporary file and a rename, so a
@@ -81,6 +97,11 @@ func writeFileAtomic(path string, b []byte) error {
 		return err
 	}
 	if _, err := f.Write(b); err != nil {
+		f.Close()
+		os.Remove(f.Name())
+		return err
+	}
+	if err := f.Sync(); err != nil {
 		f.Close()
 		os.Remove(f.Name())
 		return err

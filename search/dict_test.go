@@ -68,9 +68,28 @@ func TestLeanDictionaryCache(t *testing.T) {
 	if got := second.DictionarySource(); !strings.HasPrefix(got, "cache ") {
 		t.Errorf("second start: dictionary %q, want the cache", got)
 	}
+	// A damaged cache file is noticed and replaced.
+	files, _ := filepath.Glob(filepath.Join(cfg.CacheDir, "lean-*.dict"))
+	if len(files) != 1 {
+		t.Fatalf("cache files %v, want one", files)
+	}
+	os.WriteFile(files[0], []byte("# sha256 0000\n"), 0o644)
+	third, err := New(base, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := third.DictionarySource(); !strings.HasPrefix(got, "derived, cached in ") {
+		t.Errorf("after damage: dictionary %q, want derived again", got)
+	}
 	cfg.CacheDir = ""
-	third, _ := New(base, cfg)
-	if got := third.DictionarySource(); got != "derived" {
+	fourth, err := New(base, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := fourth.DictionarySource(); got != "derived" {
 		t.Errorf("without a cache dir: %q, want derived", got)
+	}
+	for _, e := range []*Engine{first, second, third, fourth} {
+		e.Close()
 	}
 }

@@ -17,7 +17,10 @@ type Explanation struct {
 	OutOfScope  []string               `json:"out_of_scope,omitempty"`
 	Lang        knowledge.Lang         `json:"lang"`
 	Candidates  []CandidateExplanation `json:"candidates"`
-	Answer      Answer                 `json:"answer"`
+	// ExactMatch: the question is one of the guide's own, answered by
+	// its entry without the search deciding.
+	ExactMatch bool   `json:"exact_match"`
+	Answer     Answer `json:"answer"`
 }
 
 // CandidateExplanation is one candidate's figures.
@@ -56,6 +59,12 @@ func (e *Engine) Explain(ctx context.Context, question string, opts ...AskOption
 			Unknown: c.unknown, Margin: m, Confidence: e.cfg.Calibration.confidence(c, m),
 			OtherPlatform: c.otherPlatform, Matched: c.matched,
 		})
+	}
+	if id, ok := e.exact[exactKey(question)]; ok && !ac.searchOnly {
+		ex.ExactMatch = true
+		ex.Answer, err = e.Lookup(id, ex.Lang)
+		ex.Answer.Query = question
+		return ex, err
 	}
 	ex.Answer = e.decide(question, &an, ex.Lang, cands)
 	return ex, nil

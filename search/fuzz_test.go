@@ -73,6 +73,9 @@ func ExampleEngine_Answer() {
 }
 
 func shippedForExample() *Engine {
-	shippedOnce.Do(func() {}) // keep the shared engine's once intact
-	return shipped(&testing.T{})
+	shippedOnce.Do(buildShipped)
+	if shippedErr != nil {
+		panic(shippedErr)
+	}
+	return shippedEng
 }

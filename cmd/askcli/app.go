@@ -341,5 +341,9 @@ func printExplanation(w io.Writer, ex search.Explanation) {
 		fmt.Fprintf(tw, "%s%s\t%.3f\t%.2f\t%.2f\t%.2f\t%.2f\t%.2f\t%.2f\t%s\n", c.ID, note, c.Score, c.Coverage, c.Closest, c.Unknown, c.Margin, c.BM25, c.Confidence, strings.Join(c.Matched, " "))
 	}
 	tw.Flush()
-	fmt.Fprintf(w, "\n→ %s %s (confidence %.2f)\n", ex.Answer.Outcome, ex.Answer.ID, ex.Answer.Confidence)
+	how := ""
+	if ex.ExactMatch {
+		how = ", asked exactly as the guide lists it"
+	}
+	fmt.Fprintf(w, "\n→ %s %s (confidence %.2f%s)\n", ex.Answer.Outcome, ex.Answer.ID, ex.Answer.Confidence, how)
 }

@@ -167,11 +167,13 @@ func printReports(w io.Writer, file string, reps []namedReport) {
 		}
 		fmt.Fprintln(tw, line)
 	}
-	for i, l := range r0.PerLang {
+	for _, l := range r0.PerLang {
 		line := fmt.Sprintf("accuracy %s (%d)\t", l.Lang, l.Total)
 		for _, r := range reps {
-			if i < len(r.rep.PerLang) {
-				line += pct(langOf(r.rep, l.Lang).Accuracy()) + "\t"
+			if ls := langOf(r.rep, l.Lang); ls.Total > 0 {
+				line += pct(ls.Accuracy()) + "\t"
+			} else {
+				line += "–\t"
 			}
 		}
 		fmt.Fprintln(tw, line)
