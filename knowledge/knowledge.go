@@ -27,9 +27,6 @@ const (
 // Supported lists the languages the loader accepts, in a stable order.
 var Supported = []Lang{English, SimplifiedChinese, TraditionalChinese}
 
-// IsChinese reports whether l is written in Chinese characters.
-func (l Lang) IsChinese() bool { return l == SimplifiedChinese || l == TraditionalChinese }
-
 // Kind says what an entry is for.
 type Kind string
 

@@ -33,10 +33,12 @@ func NewBaseline(base *knowledge.Base) (*Baseline, error) {
 	for _, en := range base.Entries() {
 		doc := map[string]interface{}{"title": en.Title, "questions": en.Questions, "answer": en.AnswerText(), "id": en.ID}
 		if err := batch.Index(string(en.Lang)+"/"+en.ID, doc); err != nil {
+			idx.Close()
 			return nil, err
 		}
 	}
 	if err := idx.Batch(batch); err != nil {
+		idx.Close()
 		return nil, err
 	}
 	return &Baseline{base: base, index: idx}, nil

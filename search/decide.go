@@ -44,14 +44,14 @@ func (e *Engine) decide(question string, an *analysis, lang knowledge.Lang, cand
 	if len(cands) > 1 {
 		second = &cands[1]
 	}
-	close := second != nil && second.kind == knowledge.FAQ && second.score >= 0.85*top.score
+	nearby := second != nil && second.kind == knowledge.FAQ && second.score >= 0.85*top.score
 	switch {
 	case top.conf < e.cfg.DeclineBelow:
 		e.fillNone(&ans)
 		ans.Score, ans.Confidence = top.score, top.conf
 	case top.kind == knowledge.Chitchat:
 		ans.Outcome = Chitchat
-	case top.conf < e.cfg.AnswerAt && close:
+	case top.conf < e.cfg.AnswerAt && nearby:
 		ans.Outcome = Clarify
 	default:
 		ans.Outcome = Answered

@@ -38,6 +38,7 @@ func TestShippedLeanDictionary(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer e.Close()
 	if got := e.DictionarySource(); got != "embedded" {
 		t.Errorf("shipped guides use the %s dictionary, want the embedded one", got)
 	}

@@ -166,9 +166,12 @@ func DefaultConfig() Config {
 
 // Validate reports the first setting that cannot work.
 func (c Config) Validate() error {
-	for name, v := range map[string]float64{"TitleBoost": c.TitleBoost, "QuestionsBoost": c.QuestionsBoost, "AnswerBoost": c.AnswerBoost} {
-		if !(v >= 0) || math.IsInf(v, 0) {
-			return fmt.Errorf("search config: %s = %v, want a finite number ≥ 0", name, v)
+	for _, b := range []struct {
+		name string
+		v    float64
+	}{{"TitleBoost", c.TitleBoost}, {"QuestionsBoost", c.QuestionsBoost}, {"AnswerBoost", c.AnswerBoost}} {
+		if !(b.v >= 0) || math.IsInf(b.v, 0) {
+			return fmt.Errorf("search config: %s = %v, want a finite number ≥ 0", b.name, b.v)
 		}
 	}
 	if !(c.DeclineBelow >= 0 && c.DeclineBelow <= c.AnswerAt && c.AnswerAt <= 1) {
@@ -244,6 +247,9 @@ func New(base *knowledge.Base, cfg Config) (*Engine, error) {
 	}
 	e := &Engine{base: base, an: an, cfg: cfg, platforms: platforms, dictSource: source, docs: map[string]*docInfo{}, tradCache: map[string]*knowledge.Entry{}, byLang: map[knowledge.Lang]bool{}}
 	if err := e.buildIndex(); err != nil {
+		if e.index != nil {
+			e.index.Close()
+		}
 		return nil, fmt.Errorf("search: build index: %w", err)
 	}
 	e.buildExact()
@@ -518,7 +524,7 @@ type scored struct {
 }
 
 // Answer finds the entry that answers question. It never fails on any
-// text; it returns an error only when ctx is done.
+// text: it returns an error only when ctx is done or the index fails.
 func (e *Engine) Answer(ctx context.Context, question string, opts ...AskOption) (Answer, error) {
 	var ac askConfig
 	for _, o := range opts {
