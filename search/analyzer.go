@@ -551,6 +551,9 @@ func (a *analyzer) correctHan(toks []rawToken) (int, string, bool) {
 		if !ok || !unknown || runes < 2 || runes > 6 || a.knownHan(s) {
 			continue
 		}
+		if _, _, isWord := a.seg.Find(s); isWord {
+			continue // a real word that sounds alike (回复, not 恢复)
+		}
 		if w, found := a.pinyinOf[pinyinKey(s)]; found && w != s {
 			return n, w, true
 		}

@@ -30,7 +30,7 @@ var shippedLean string
 
 // dictVersion changes whenever the way a lean dictionary is derived
 // changes, so that no cache made the old way is used.
-const dictVersion = "lean-3"
+const dictVersion = "lean-4"
 
 // dictKey identifies the lean dictionary of a set of guides: their content
 // (which includes the lexicon), the word list, and the derivation.
@@ -145,7 +145,27 @@ const padWord = "\ue000\ue001"
 // lean dictionary segments the way the full one does where it matters, at
 // a fraction of the cost: the shipped guides need about 3,000 words of 352,000.
 func leanDictionary(texts, extra []string) (string, error) {
-	return buildDictionary(substrings(texts), cutters(texts, extra), extra)
+	want := substrings(texts)
+	// Real words that sound like a lexicon term stay too: spelling
+	// correction must know 回复 (reply) is a word, not a misspelt 恢复.
+	keys := map[string]bool{}
+	for t := range substrings(hanTerms(extra)) {
+		if utf8.RuneCountInString(t) >= 2 {
+			keys[pinyinKey(t)] = true
+		}
+	}
+	return buildDictionaryWith(want, keys, cutters(texts, extra), extra)
+}
+
+// hanTerms returns the Chinese terms among terms, spaces removed.
+func hanTerms(terms []string) []string {
+	var out []string
+	for _, t := range terms {
+		if t = strings.ReplaceAll(t, " ", ""); hasHan(t) {
+			out = append(out, t)
+		}
+	}
+	return out
 }
 
 // fullDictionary returns gse's whole dictionary plus the extra words, for
@@ -198,6 +218,12 @@ func cutters(texts, terms []string) map[string]bool {
 // buildDictionary keeps the words in want (all words when want is nil)
 // except the cutters, and adds the extra words the dictionary lacks.
 func buildDictionary(want map[string]struct{}, cut map[string]bool, extra []string) (string, error) {
+	return buildDictionaryWith(want, nil, cut, extra)
+}
+
+// buildDictionaryWith is buildDictionary that also keeps the words of two
+// to six Chinese characters whose pinyin is one of sounds.
+func buildDictionaryWith(want map[string]struct{}, sounds map[string]bool, cut map[string]bool, extra []string) (string, error) {
 	zr, err := gzip.NewReader(bytes.NewReader(zhDict))
 	if err != nil {
 		return "", fmt.Errorf("open dictionary: %w", err)
@@ -219,7 +245,7 @@ func buildDictionary(want map[string]struct{}, cut map[string]bool, extra []stri
 		total += freq
 		word := line[:sp]
 		if want != nil {
-			if _, ok := want[string(word)]; !ok {
+			if _, ok := want[string(word)]; !ok && !soundsLike(word, sounds) {
 				continue
 			}
 		}
@@ -251,6 +277,19 @@ func buildDictionary(want map[string]struct{}, cut map[string]bool, extra []stri
 		fmt.Fprintf(&out, "%s %.0f\n", padWord, pad)
 	}
 	return out.String(), nil
+}
+
+// soundsLike reports whether word, two to six Chinese characters, has one
+// of the pinyin readings in sounds.
+func soundsLike(word []byte, sounds map[string]bool) bool {
+	if len(sounds) == 0 {
+		return false
+	}
+	n := utf8.RuneCount(word)
+	if n < 2 || n > 6 || !hasHan(string(word)) {
+		return false
+	}
+	return sounds[pinyinKey(string(word))]
 }
 
 // substrings returns every run of 1..maxWordRunes Han characters inside the

@@ -96,7 +96,7 @@ func TestSpellingCorrection(t *testing.T) {
 		}
 	}
 	// Everyday words are not "corrected" into guide words.
-	for _, ok := range []string{"banana keyboard", "现在", "send a voice note", "hotel lobby", "most secure", "dark mode", "look", "cost"} {
+	for _, ok := range []string{"banana keyboard", "现在", "send a voice note", "hotel lobby", "most secure", "dark mode", "look", "cost", "怎么回复消息"} {
 		if an := e.an.analyze(ok, 0, true); len(an.corrections) > 0 {
 			t.Errorf("%q was corrected: %v", ok, an.corrections)
 		}
