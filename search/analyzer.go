@@ -50,6 +50,9 @@ type analyzer struct {
 	latinByLen map[int][]string // correction targets by length
 	hanVocab   map[string]int   // Chinese words of two or more characters
 	pinyinOf   map[string]string
+	// realWords are dictionary words that sound like a lexicon term, kept
+	// apart from gse's dictionary; nil when gse has the whole dictionary.
+	realWords map[string]bool
 
 	// While the engine is built, segCache holds the segmentation of every
 	// guide text and lexicon term (each is segmented once, then learnt,
@@ -522,6 +525,15 @@ func (a *analyzer) correct(toks []rawToken, an *analysis) []rawToken {
 	return out
 }
 
+// isWord reports whether s is a real word of the dictionary.
+func (a *analyzer) isWord(s string) bool {
+	if a.realWords != nil {
+		return a.realWords[s]
+	}
+	_, _, ok := a.seg.Find(s)
+	return ok
+}
+
 func (a *analyzer) knownHan(w string) bool {
 	return a.hanVocab[w] > 0 || a.stop[w] || a.brands[w] || a.oos[w] || a.terms[w]
 }
@@ -551,7 +563,7 @@ func (a *analyzer) correctHan(toks []rawToken) (int, string, bool) {
 		if !ok || !unknown || runes < 2 || runes > 6 || a.knownHan(s) {
 			continue
 		}
-		if _, _, isWord := a.seg.Find(s); isWord {
+		if a.isWord(s) {
 			continue // a real word that sounds alike (回复, not 恢复)
 		}
 		if w, found := a.pinyinOf[pinyinKey(s)]; found && w != s {

@@ -30,7 +30,7 @@ var shippedLean string
 
 // dictVersion changes whenever the way a lean dictionary is derived
 // changes, so that no cache made the old way is used.
-const dictVersion = "lean-4"
+const dictVersion = "lean-5"
 
 // dictKey identifies the lean dictionary of a set of guides: their content
 // (which includes the lexicon), the word list, and the derivation.
@@ -230,6 +230,7 @@ func buildDictionaryWith(want map[string]struct{}, sounds map[string]bool, cut m
 	}
 	var out strings.Builder
 	var total, kept float64
+	var homophones []string
 	seen := map[string]bool{}
 	sc := bufio.NewScanner(zr)
 	for sc.Scan() {
@@ -245,7 +246,10 @@ func buildDictionaryWith(want map[string]struct{}, sounds map[string]bool, cut m
 		total += freq
 		word := line[:sp]
 		if want != nil {
-			if _, ok := want[string(word)]; !ok && !soundsLike(word, sounds) {
+			if _, ok := want[string(word)]; !ok {
+				if soundsLike(word, sounds) && !cut[string(word)] {
+					homophones = append(homophones, string(word))
+				}
 				continue
 			}
 		}
@@ -276,7 +280,38 @@ func buildDictionaryWith(want map[string]struct{}, sounds map[string]bool, cut m
 	if pad := total - kept; pad >= 2 {
 		fmt.Fprintf(&out, "%s %.0f\n", padWord, pad)
 	}
+	if len(homophones) > 0 {
+		// Not for gse (each word it loads costs start-up time): a list of
+		// real words for spelling correction, after a marker line.
+		out.WriteString(realWordsMarker + "\n")
+		for _, w := range homophones {
+			if !seen[w] {
+				out.WriteString(w + "\n")
+			}
+		}
+	}
 	return out.String(), nil
+}
+
+// realWordsMarker separates a lean dictionary's gse words from the real
+// words that sound like lexicon terms (see leanDictionary).
+const realWordsMarker = "# real words"
+
+// splitDictionary separates dictionary text into what gse loads and the
+// set of real words kept only for spelling correction (nil when the text
+// has none: a full dictionary, where gse knows every word).
+func splitDictionary(dict string) (gseText string, realWords map[string]bool) {
+	i := strings.Index(dict, "\n"+realWordsMarker+"\n")
+	if i < 0 {
+		return dict, nil
+	}
+	realWords = map[string]bool{}
+	for _, w := range strings.Split(dict[i+len(realWordsMarker)+2:], "\n") {
+		if w != "" {
+			realWords[w] = true
+		}
+	}
+	return dict[:i+1], realWords
 }
 
 // soundsLike reports whether word, two to six Chinese characters, has one

@@ -219,7 +219,8 @@ func New(base *knowledge.Base, cfg Config) (*Engine, error) {
 	if err != nil {
 		return nil, fmt.Errorf("search: %w", err)
 	}
-	seg, err := newSegmenter(dict)
+	gseDict, realWords := splitDictionary(dict)
+	seg, err := newSegmenter(gseDict)
 	if err != nil {
 		return nil, fmt.Errorf("search: %w", err)
 	}
@@ -228,6 +229,7 @@ func New(base *knowledge.Base, cfg Config) (*Engine, error) {
 		guideTexts = append(guideTexts, entryTexts(&e)...)
 	}
 	an := newAnalyzer(seg, lex, guideTexts)
+	an.realWords = realWords
 	for _, t := range guideTexts {
 		an.learn(t)
 	}
