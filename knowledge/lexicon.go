@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"sort"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -57,6 +58,7 @@ func parseLexicon(name string, src []byte) (*Lexicon, []error) {
 		return nil, errs
 	}
 	groupOf := map[string]int{} // term → line of its group
+	platformsLine := 1
 	for i := 0; i+1 < len(root.Content); i += 2 {
 		key, val := root.Content[i], root.Content[i+1]
 		switch key.Value {
@@ -88,6 +90,7 @@ func parseLexicon(name string, src []byte) (*Lexicon, []error) {
 		case "subject":
 			lex.Subject = scalars(val, errorf)
 		case "platforms":
+			platformsLine = key.Line
 			if val.Kind != yaml.MappingNode {
 				errorf(val.Line, "platforms must map a concept to platform names, like 网页版: [web]")
 				continue
@@ -101,10 +104,29 @@ func parseLexicon(name string, src []byte) (*Lexicon, []error) {
 			errorf(key.Line, "unknown lexicon key %q: the keys are synonyms, stopwords, out_of_scope, platforms, brands and subject", key.Value)
 		}
 	}
+	// A platforms key that names no synonym group would silently do nothing.
+	concepts := map[string]bool{}
+	for _, g := range lex.Synonyms {
+		concepts[g[0]] = true
+	}
+	for _, k := range sortedKeys(lex.Platforms) {
+		if !concepts[k] {
+			errorf(platformsLine, "platforms: %q is not the first term of a synonym group", k)
+		}
+	}
 	if len(errs) > 0 {
 		return nil, errs
 	}
 	return lex, nil
+}
+
+func sortedKeys(m map[string][]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }
 
 // scalars reads a flat list of terms, lower-cased and trimmed.

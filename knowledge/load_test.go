@@ -139,6 +139,7 @@ func TestLoadErrors(t *testing.T) {
 		{"deep heading", map[string]string{"g.md": "---\nlang: en\n---\n\n## T {#a}\n\nQuestions:\n- q\n\n### Steps\n\nA.\n"}, []string{"g.md:10: unexpected ### heading"}},
 		{"text before entries", map[string]string{"g.md": "---\nlang: en\n---\n\nStray text.\n\n## T {#a}\n\nQuestions:\n- q\n\nA.\n"}, []string{"g.md:5: text before the first entry"}},
 		{"bad tag", map[string]string{"g.md": "---\nlang: en\n---\n\n## T {#a}\n\nQuestions:\n- q\n\nTags:\n- no colon here\n\nA.\n"}, []string{`g.md:11: tag "no colon here" is malformed`}},
+		{"guide name from a bad file name", map[string]string{"My Guide.en.md": validEN}, []string{`My Guide.en.md:1: the file name gives the guide name "my guide", which is malformed`}},
 		{"invalid utf8", map[string]string{"g.md": "---\nlang: en\n---\n\n## T {#a}\n\nQuestions:\n- q\xff\n\nA.\n"}, []string{"g.md:8: not valid UTF-8"}},
 		{"several problems at once", map[string]string{"g.md": "---\nlang: en\n---\n\n## {#A}\n\nA.\n"}, []string{`g.md:5: malformed id "A"`, `g.md:5: entry "A" has no title`, `g.md:5: entry "A" has no alternate questions`}},
 		{"no guides", map[string]string{"README.md": "# hi"}, []string{"no guides in"}},

@@ -173,6 +173,9 @@ func (p *fileParser) frontMatter(ctx parser.Context, g *guideFile) {
 	}
 	if g.guide == "" {
 		g.guide = guideNameFromFile(p.name)
+		if !validID(g.guide) {
+			p.errorf(1, "the file name gives the guide name %q, which is malformed: rename the file (lower-case letters, digits, hyphens before the first dot) or add \"guide: some-name\" to the front matter", g.guide)
+		}
 	}
 }
 

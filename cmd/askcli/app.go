@@ -48,6 +48,33 @@ type options struct {
 }
 
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	// Output that cannot be written (a full disk, a closed pipe) is a
+	// failure, not a silent success.
+	out := &errWriter{w: stdout}
+	code := dispatch(ctx, args, stdin, out, stderr)
+	if out.err != nil {
+		fmt.Fprintln(stderr, "askcli: write:", out.err)
+		return exitFail
+	}
+	return code
+}
+
+// errWriter remembers the first write error and drops later writes.
+type errWriter struct {
+	w   io.Writer
+	err error
+}
+
+func (e *errWriter) Write(p []byte) (int, error) {
+	if e.err != nil {
+		return 0, e.err
+	}
+	n, err := e.w.Write(p)
+	e.err = err
+	return n, err
+}
+
+func dispatch(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if len(args) > 0 {
 		switch args[0] {
 		case "eval":
@@ -81,8 +108,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return ask(ctx, eng, *o, strings.Join(fs.Args(), " "), stdout, stderr)
 	}
 	if f, ok := stdin.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
-		if out, ok := stdout.(*os.File); ok && term.IsTerminal(int(out.Fd())) {
-			return interactive(ctx, eng, *o, f, stderr)
+		if ew, ok := stdout.(*errWriter); ok {
+			if out, ok := ew.w.(*os.File); ok && term.IsTerminal(int(out.Fd())) {
+				return interactive(ctx, eng, *o, f, stderr)
+			}
 		}
 	}
 	return askLines(ctx, eng, *o, stdin, stdout, stderr)

@@ -5,11 +5,19 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 )
+
+func TestMain(m *testing.M) {
+	// The tests use the shipped guides, whatever the developer's shell says.
+	os.Unsetenv("FAQBOT_GUIDES")
+	os.Exit(m.Run())
+}
 
 func runCLI(t *testing.T, stdin string, args ...string) (int, string, string) {
 	t.Helper()
@@ -164,17 +172,36 @@ func TestOperatorGuides(t *testing.T) {
 	}
 }
 
+type failingWriter struct{}
+
+func (failingWriter) Write([]byte) (int, error) { return 0, errors.New("disk full") }
+
+func TestWriteErrorsFail(t *testing.T) {
+	var errb bytes.Buffer
+	code := run(context.Background(), []string{"网页版怎么退出"}, strings.NewReader(""), failingWriter{}, &errb)
+	if code != 1 || !strings.Contains(errb.String(), "disk full") {
+		t.Errorf("exit %d, stderr %q; want 1 and the write error", code, errb.String())
+	}
+}
+
 func TestLint(t *testing.T) {
 	code, out, _ := runCLI(t, "", "lint")
-	if code != 0 && code != 1 {
-		t.Fatalf("exit %d", code)
-	}
 	sc := bufio.NewScanner(strings.NewReader(out))
 	var last string
+	lines := 0
 	for sc.Scan() {
 		last = sc.Text()
+		lines++
 	}
-	if !strings.Contains(last, "alternate questions are answered by another entry") {
-		t.Errorf("no summary line: %q", last)
+	var issues, total int
+	if _, err := fmt.Sscanf(last, "%d of %d alternate questions are answered by another entry", &issues, &total); err != nil {
+		t.Fatalf("no summary line: %q", last)
+	}
+	if issues != lines-1 || total < 300 {
+		t.Errorf("summary says %d of %d, with %d issue lines", issues, total, lines-1)
+	}
+	// Exit 1 exactly when some question is answered by another entry.
+	if want := map[bool]int{true: 0, false: 1}[issues == 0]; code != want {
+		t.Errorf("exit %d with %d issues, want %d", code, issues, want)
 	}
 }
