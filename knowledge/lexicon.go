@@ -151,19 +151,20 @@ func scalars(n *yaml.Node, errorf func(int, string, ...any)) []string {
 	return out
 }
 
-// loadLexicon reads the lexicon beside the guides in fsys, if there is one.
-func loadLexicon(fsys fs.FS, prefix string) (*Lexicon, bool, []error) {
+// loadLexicon reads the lexicon beside the guides in fsys, if there is one,
+// and returns the bytes it parsed (for the guides' hash).
+func loadLexicon(fsys fs.FS, prefix string) (lex *Lexicon, src []byte, found bool, errs []error) {
 	src, err := readLimited(fsys, LexiconFile)
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, false, nil
+		return nil, nil, false, nil
 	}
 	display := LexiconFile
 	if prefix != "" {
 		display = prefix + "/" + LexiconFile
 	}
 	if err != nil {
-		return nil, true, []error{&Error{Pos{display, 1}, err.Error()}}
+		return nil, nil, true, []error{&Error{Pos{display, 1}, err.Error()}}
 	}
-	lex, errs := parseLexicon(display, src)
-	return lex, true, errs
+	lex, errs = parseLexicon(display, src)
+	return lex, src, true, errs
 }

@@ -113,9 +113,11 @@ func Load(fsys fs.FS, prefix string) (*Base, error) {
 		}
 	}
 	errs = append(errs, crossCheck(files)...)
-	lex, found, lerrs := loadLexicon(fsys, prefix)
+	lex, lexSrc, found, lerrs := loadLexicon(fsys, prefix)
 	errs = append(errs, lerrs...)
-	if !found {
+	if found {
+		h.Write(lexSrc)
+	} else {
 		// Guides without a lexicon of their own share the shipped one: its
 		// stopwords and general synonyms serve any guide.
 		src, err := guidesFS.ReadFile("guides/" + LexiconFile)
@@ -127,8 +129,6 @@ func Load(fsys fs.FS, prefix string) (*Base, error) {
 		} else {
 			errs = append(errs, fmt.Errorf("shipped lexicon: %w", err))
 		}
-	} else if src, err := readLimited(fsys, LexiconFile); err == nil {
-		h.Write(src)
 	}
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -216,7 +217,7 @@ func askLines(ctx context.Context, eng *search.Engine, o options, r io.Reader, s
 	defer w.Flush()
 	first := true
 	for {
-		line, err := br.ReadString('\n')
+		line, err := readLine(br, maxLineBytes)
 		if line == "" && err != nil {
 			if errors.Is(err, io.EOF) {
 				return exitOK
@@ -247,6 +248,29 @@ func askLines(ctx context.Context, eng *search.Engine, o options, r io.Reader, s
 				return exitFail
 			}
 		}
+	}
+}
+
+// maxLineBytes bounds what is kept of one input line: the engine reads
+// far less of a question, and a line without end must not fill memory.
+const maxLineBytes = 64 << 10
+
+// readLine reads one line (with its "\n", if any), keeping at most max
+// bytes of it and discarding the rest, cut at a character boundary.
+func readLine(br *bufio.Reader, max int) (string, error) {
+	var b []byte
+	for {
+		chunk, err := br.ReadSlice('\n')
+		if room := max - len(b); room > 0 {
+			b = append(b, chunk[:min(len(chunk), room)]...)
+		}
+		if errors.Is(err, bufio.ErrBufferFull) {
+			continue
+		}
+		if len(b) == max && !bytes.HasSuffix(b, []byte("\n")) {
+			b = bytes.ToValidUTF8(b, nil) // a character cut in two
+		}
+		return string(b), err
 	}
 }
 

@@ -115,6 +115,18 @@ func TestAskJSONLinesOnePerLine(t *testing.T) {
 	}
 }
 
+func TestAskJSONLinesBoundsLongLines(t *testing.T) {
+	in := strings.Repeat("退出", 200000) + "\n网页版怎么退出\n" // a 1.2 MB line, then a question
+	code, out, errs := runCLI(t, in, "--json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
+	if len(lines) != 2 || !strings.Contains(lines[1], `"id":"web-log-out"`) {
+		t.Errorf("want two answers, the second web-log-out; got %d lines:\n%.300s", len(lines), out)
+	}
+}
+
 func TestExplain(t *testing.T) {
 	code, out, _ := runCLI(t, "", "--explain", "登陆网页版咋退")
 	if code != 0 {
