@@ -186,32 +186,32 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	log.Info("engine ready", "entries", len(base.Entries()), "dictionary", eng.DictionarySource())
 
 	type adapter interface{ Run(context.Context) error }
-	adapters := map[string]adapter{}
+	var adapters []adapter
 	var sink bot.FeedbackSink = bot.DiscardFeedback{}
 	if cfg.Telegram != nil {
 		tb, err := telegram.New(*cfg.Telegram, eng, telegram.WithLogger(log), telegram.WithFeedbackSink(sink))
 		if err != nil {
 			return fmt.Errorf("telegram: %w", err)
 		}
-		adapters["telegram"] = tb
+		adapters = append(adapters, tb)
 	}
 	if cfg.Discord != nil {
 		db, err := discord.New(*cfg.Discord, eng, discord.WithLogger(log), discord.WithFeedbackSink(sink))
 		if err != nil {
 			return fmt.Errorf("discord: %w", err)
 		}
-		adapters["discord"] = db
+		adapters = append(adapters, db)
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var wg sync.WaitGroup
 	errs := make(chan error, len(adapters))
-	for name, a := range adapters {
+	for _, a := range adapters {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			if err := a.Run(ctx); err != nil && ctx.Err() == nil {
-				errs <- fmt.Errorf("%s: %w", name, err)
+				errs <- err // the adapters name themselves in their errors
 				cancel() // one adapter down takes the others down: let the supervisor restart us
 			}
 		}()
