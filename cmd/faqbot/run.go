@@ -212,7 +212,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 			defer wg.Done()
 			if err := a.Run(ctx); err != nil && ctx.Err() == nil {
 				errs <- err // the adapters name themselves in their errors
-				cancel() // one adapter down takes the others down: let the supervisor restart us
+				cancel()    // one adapter down takes the others down: let the supervisor restart us
 			}
 		}()
 	}
