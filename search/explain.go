@@ -89,6 +89,11 @@ func (e *Engine) Lint(ctx context.Context) ([]LintIssue, error) {
 	var out []LintIssue
 	for _, en := range e.base.Entries() {
 		for _, q := range en.Questions {
+			if len(e.an.analyze(q, e.cfg.MaxQueryRunes, false).terms) == 0 {
+				// Only stopwords ("who are you"): the search never sees it;
+				// the exact match answers it, so it overlaps nothing.
+				continue
+			}
 			a, err := e.Answer(ctx, q, func(c *askConfig) { c.searchOnly = true })
 			if err != nil {
 				return nil, err
