@@ -15,9 +15,10 @@ type UserLimiter struct {
 	burst int
 	max   int
 
-	mu    sync.Mutex
-	users map[string]*userState
-	now   func() time.Time
+	mu      sync.Mutex
+	users   map[string]*userState
+	now     func() time.Time
+	refused func() // called (outside mu) for every message not allowed
 }
 
 type userState struct {
@@ -39,6 +40,10 @@ func NewUserLimiter(every time.Duration, burst, maxUsers int) *UserLimiter {
 	return &UserLimiter{every: every, burst: burst, max: maxUsers, users: map[string]*userState{}, now: time.Now}
 }
 
+// OnRefused sets f to be called for every message Allow does not allow
+// (Notify or Drop), for example to count them. Set it before use.
+func (l *UserLimiter) OnRefused(f func()) { l.refused = f }
+
 // Verdict is what to do with one message.
 type Verdict int
 
@@ -54,6 +59,14 @@ const (
 
 // Allow decides about one message from user.
 func (l *UserLimiter) Allow(user string) Verdict {
+	v := l.allow(user)
+	if v != Allowed && l.refused != nil {
+		l.refused()
+	}
+	return v
+}
+
+func (l *UserLimiter) allow(user string) Verdict {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	now := l.now()

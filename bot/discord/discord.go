@@ -53,6 +53,7 @@ type Bot struct {
 	answerer bot.Answerer
 	log      *slog.Logger
 	sink     bot.FeedbackSink
+	obs      bot.Observer
 	limiter  *bot.UserLimiter
 	channels map[string]bool
 	session  *discordgo.Session
@@ -101,6 +102,16 @@ func WithFeedbackSink(s bot.FeedbackSink) Option {
 	}
 }
 
+// WithObserver sets who is told about flood drops, failed requests and the
+// gateway connection (default: bot.NopObserver).
+func WithObserver(o bot.Observer) Option {
+	return func(b *Bot) {
+		if o != nil {
+			b.obs = o
+		}
+	}
+}
+
 // WithHTTPClient sets the HTTP client for Discord's REST API. The bot uses
 // a copy whose transport sends requests to Config.APIURL and whose timeout
 // is Config.RequestTimeout.
@@ -132,6 +143,7 @@ func New(cfg Config, answerer bot.Answerer, opts ...Option) (*Bot, error) {
 		answerer:     answerer,
 		log:          slog.New(slog.NewTextHandler(io.Discard, nil)),
 		sink:         bot.DiscardFeedback{},
+		obs:          bot.NopObserver{},
 		limiter:      bot.NewUserLimiter(cfg.UserEvery, cfg.UserBurst, cfg.MaxUsers),
 		channels:     map[string]bool{},
 		httpClient:   &http.Client{},
@@ -143,6 +155,7 @@ func New(cfg Config, answerer bot.Answerer, opts ...Option) (*Bot, error) {
 		o(b)
 	}
 	b.log = b.log.With("adapter", adapterName)
+	b.limiter.OnRefused(func() { b.obs.FloodDropped(adapterName) })
 	for _, id := range cfg.ChannelIDs {
 		b.channels[id] = true
 	}
@@ -220,6 +233,8 @@ func (b *Bot) Run(ctx context.Context) error {
 	if err := b.open(); err != nil {
 		return &gatewayError{op: "connect to the gateway", err: err}
 	}
+	b.obs.Connected(adapterName, true)
+	defer b.obs.Connected(adapterName, false)
 	b.registerCommands(ctx)
 	if p := b.appID.Load(); p != nil {
 		b.log.Info("add the bot to a server with this link", "invite_url", InviteURL(*p))
@@ -337,6 +352,7 @@ func (b *Bot) supervise(ctx context.Context) error {
 				if err == nil {
 					b.log.Info("reconnected to the gateway", "attempts", attempt)
 				}
+				b.obs.Connected(adapterName, true)
 				break
 			}
 			if isFatalClose(err) {
@@ -419,6 +435,8 @@ func (b *Bot) onDisconnect(*discordgo.Session, *discordgo.Disconnect) {
 		return
 	}
 	b.log.Warn("gateway connection lost")
+	b.obs.Connected(adapterName, false)
+	b.obs.AdapterError(adapterName, "gateway")
 	select {
 	case b.disconnected <- struct{}{}:
 	default:

@@ -109,7 +109,7 @@ func (b *Bot) onMessageCreate(_ *discordgo.Session, mc *discordgo.MessageCreate)
 			return
 		}
 		start := time.Now()
-		ans, err := b.ask(ctx, question, "")
+		ans, err := b.ask(bot.WithAsker(ctx, bot.Asker{Adapter: adapterName, User: m.Author.ID}), question, "")
 		if err != nil {
 			b.log.Error("answering a message failed", "error", err)
 			b.reply(ctx, m, TextParts(bot.Text(bot.MsgError, guessLang(question))))
@@ -212,7 +212,7 @@ func (b *Bot) onInteractionCreate(_ *discordgo.Session, ic *discordgo.Interactio
 			}
 			b.spawn("ask", func(ctx context.Context) {
 				b.answerInteraction(ctx, i, false, lang, func(ctx context.Context) (search.Answer, error) {
-					return b.ask(ctx, question, lang)
+					return b.ask(bot.WithAsker(ctx, bot.Asker{Adapter: adapterName, User: user.ID}), question, lang)
 				})
 			})
 		case commandHelp:

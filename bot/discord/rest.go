@@ -51,6 +51,9 @@ func (b *Bot) call(ctx context.Context, what string, rep repeat, fn func(opts ..
 		}
 		wait, retry := retryAfter(err, int(status.Load()), rep, backoff, b.cfg.MaxRetryWait)
 		if !retry || attempt >= b.cfg.MaxRetries || ctx.Err() != nil {
+			if ctx.Err() == nil {
+				b.obs.AdapterError(adapterName, what)
+			}
 			return &restError{what: what, attempts: attempt + 1, err: err}
 		}
 		b.log.Debug("retrying Discord request", "request", what, "attempt", attempt+1, "wait", wait, "error", safeMessage(err))

@@ -164,7 +164,8 @@ func (b *Bot) planMessage(update int64, m *models.Message, me identity) *job {
 			if hasHint {
 				opts = append(opts, search.WithLangHint(hint))
 			}
-			ans, err := b.answerer.Answer(ctx, r.question, opts...)
+			asker := bot.Asker{Adapter: adapterName, User: strconv.FormatInt(m.From.ID, 10)}
+			ans, err := b.answerer.Answer(bot.WithAsker(ctx, asker), r.question, opts...)
 			if err != nil {
 				if ctx.Err() == nil {
 					b.log.Error("answer engine failed", "update", update, "err", err)
@@ -316,7 +317,7 @@ func (b *Bot) onCallback(ctx context.Context, cq *models.CallbackQuery) {
 			return
 		}
 		err := b.sink.RecordFeedback(ctx, bot.Feedback{
-			Adapter: "telegram", User: user, EntryID: p.ID, Lang: p.Lang,
+			Adapter: adapterName, User: user, EntryID: p.ID, Lang: p.Lang,
 			Helpful: p.Action == bot.Helpful, Time: time.Now(),
 		})
 		if err != nil {

@@ -134,10 +134,12 @@ func (b *Bot) call(ctx context.Context, method string, do func(context.Context) 
 		}
 		var tooMany *tgbot.TooManyRequestsError
 		if !errors.As(err, &tooMany) {
+			b.observeError(ctx, method)
 			return b.redact(fmt.Errorf("%s: %w", method, err))
 		}
 		wait := time.Duration(max(tooMany.RetryAfter, 1)) * time.Second
 		if attempt >= b.cfg.MaxRetries || wait > b.cfg.MaxRetryAfter {
+			b.observeError(ctx, method)
 			return b.redact(fmt.Errorf("%s: gave up after %d attempts: %w", method, attempt+1, err))
 		}
 		b.log.Warn("Telegram asks to slow down; retrying", "method", method, "retry_after", wait, "attempt", attempt+1)
@@ -148,6 +150,14 @@ func (b *Bot) call(ctx context.Context, method string, do func(context.Context) 
 			t.Stop()
 			return fmt.Errorf("%s: %w", method, ctx.Err())
 		}
+	}
+}
+
+// observeError tells the observer that a call failed for good, unless the
+// call was cancelled (a shutdown is not an error).
+func (b *Bot) observeError(ctx context.Context, method string) {
+	if ctx.Err() == nil {
+		b.obs.AdapterError(adapterName, method)
 	}
 }
 

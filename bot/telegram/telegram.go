@@ -36,11 +36,15 @@ import (
 	"faqbot/knowledge"
 )
 
+// adapterName is how feedback, observers and logs name this transport.
+const adapterName = "telegram"
+
 // Bot is a running Telegram bot. Build it with New, then call Run.
 type Bot struct {
 	cfg      Config
 	answerer bot.Answerer
 	sink     bot.FeedbackSink
+	obs      bot.Observer
 	log      *slog.Logger
 	api      *tgbot.Bot
 	client   *http.Client
@@ -83,6 +87,7 @@ type Option func(*options)
 type options struct {
 	log      *slog.Logger
 	sink     bot.FeedbackSink
+	obs      bot.Observer
 	client   *http.Client
 	listener net.Listener
 }
@@ -93,6 +98,10 @@ func WithLogger(l *slog.Logger) Option { return func(o *options) { o.log = l } }
 
 // WithFeedbackSink sets where 👍/👎 go (default: bot.DiscardFeedback).
 func WithFeedbackSink(s bot.FeedbackSink) Option { return func(o *options) { o.sink = s } }
+
+// WithObserver sets who is told about flood drops, failed Bot API calls
+// and the connection (default: bot.NopObserver).
+func WithObserver(obs bot.Observer) Option { return func(o *options) { o.obs = obs } }
 
 // WithHTTPClient sets the client for Bot API calls. Its Timeout, if any,
 // must exceed Config.PollTimeout, or long polls fail.
@@ -112,7 +121,7 @@ func New(cfg Config, answerer bot.Answerer, opts ...Option) (*Bot, error) {
 	if answerer == nil {
 		return nil, errors.New("telegram: no answerer")
 	}
-	o := options{log: slog.Default(), sink: bot.DiscardFeedback{}}
+	o := options{log: slog.Default(), sink: bot.DiscardFeedback{}, obs: bot.NopObserver{}}
 	for _, opt := range opts {
 		opt(&o)
 	}
@@ -135,6 +144,7 @@ func New(cfg Config, answerer bot.Answerer, opts ...Option) (*Bot, error) {
 		cfg:      cfg,
 		answerer: answerer,
 		sink:     o.sink,
+		obs:      o.obs,
 		client:   o.client,
 		log:      o.log.With("adapter", "telegram"),
 		listener: o.listener,
@@ -145,6 +155,7 @@ func New(cfg Config, answerer bot.Answerer, opts ...Option) (*Bot, error) {
 		updates:  newRecentSet(10_000),
 		slots:    make(chan struct{}, cfg.MaxInFlight),
 	}
+	b.users.OnRefused(func() { b.obs.FloodDropped(adapterName) })
 	libOpts := []tgbot.Option{
 		tgbot.WithSkipGetMe(), // Run calls getMe, with its context
 		// The library's poll timeout is one second longer than the wait it
@@ -156,6 +167,9 @@ func New(cfg Config, answerer bot.Answerer, opts ...Option) (*Bot, error) {
 		tgbot.WithDefaultHandler(b.onUpdate),
 		tgbot.WithErrorsHandler(func(err error) {
 			b.log.Warn("bot API library", "err", b.redact(err))
+			if !errors.Is(err, context.Canceled) {
+				b.obs.AdapterError(adapterName, "getUpdates")
+			}
 		}),
 		// Workers hand updates over quickly; answers run in their own
 		// goroutines, bounded by MaxInFlight (see dispatch).
@@ -274,6 +288,8 @@ func (b *Bot) Run(ctx context.Context) error {
 	b.mu.Lock()
 	b.work, b.state = work, stateRunning
 	b.mu.Unlock()
+	b.obs.Connected(adapterName, true)
+	defer b.obs.Connected(adapterName, false)
 
 	if b.cfg.polling() {
 		b.api.Start(ctx) // returns when ctx is done and its workers have stopped
