@@ -1,0 +1,180 @@
+package qlog
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"strings"
+	"time"
+)
+
+// Report is what the log says about a period: what an operator needs to
+// improve the guides.
+type Report struct {
+	Since time.Time
+	// Outcomes counts the questions by outcome ("answered", "clarify",
+	// "none", "chitchat", "error").
+	Outcomes map[string]int
+	// Helpful and Unhelpful count the feedback.
+	Helpful, Unhelpful int
+	// Declined are the most frequent questions the bot could not answer.
+	Declined []QuestionCount
+	// Clarified are the most frequent questions it asked to clarify.
+	Clarified []Clarification
+	// WorstEntries are the entries with the worst feedback.
+	WorstEntries []EntryFeedback
+}
+
+// QuestionCount is a question (as stored) and how often it was asked.
+type QuestionCount struct {
+	Question string
+	Count    int
+	Langs    []string // the reply languages
+	LastSeen time.Time
+}
+
+// Clarification is a question the bot asked to clarify, with the entries
+// it offered, best first.
+type Clarification struct {
+	Question string
+	Count    int
+	Choices  []string
+	LastSeen time.Time
+}
+
+// EntryFeedback is the feedback on one entry.
+type EntryFeedback struct {
+	EntryID            string
+	Helpful, Unhelpful int
+	// Answered is how often the entry answered a question in the period.
+	Answered int
+	// Example is the question most often voted 👎 with this entry's
+	// answer ("" when no 👎 is linked to a question).
+	Example string
+}
+
+// ErrNoLog is returned by ReadReport when there is no log at the path.
+var ErrNoLog = errors.New("no question log")
+
+// ReadReport reads the log at path (read-only) for the period from since,
+// listing at most limit rows in each part.
+func ReadReport(ctx context.Context, path string, since time.Time, limit int) (Report, error) {
+	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+		return Report{}, fmt.Errorf("%w at %s", ErrNoLog, path)
+	} else if err != nil {
+		return Report{}, err
+	}
+	db, err := open(path, true)
+	if err != nil {
+		return Report{}, err
+	}
+	defer db.Close()
+	var version int
+	if err := db.QueryRowContext(ctx, "PRAGMA user_version").Scan(&version); err != nil {
+		return Report{}, fmt.Errorf("read %s: %w", path, err)
+	}
+	if version != schemaVersion {
+		return Report{}, fmt.Errorf("%s is not a question log this faqbot reads (schema version %d, want %d)", path, version, schemaVersion)
+	}
+	r := Report{Since: since, Outcomes: map[string]int{}}
+	from := since.UnixMilli()
+	if err := r.read(ctx, db, from, limit); err != nil {
+		return Report{}, fmt.Errorf("read %s: %w", path, err)
+	}
+	return r, nil
+}
+
+func (r *Report) read(ctx context.Context, db *sql.DB, from int64, limit int) error {
+	err := each(ctx, db, `SELECT outcome, COUNT(*) FROM questions WHERE time >= ? GROUP BY outcome`, []any{from}, func(rows *sql.Rows) error {
+		var outcome string
+		var n int
+		err := rows.Scan(&outcome, &n)
+		r.Outcomes[outcome] = n
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	err = db.QueryRowContext(ctx, `SELECT COALESCE(SUM(helpful = 1), 0), COALESCE(SUM(helpful = 0), 0) FROM feedback WHERE time >= ?`, from).
+		Scan(&r.Helpful, &r.Unhelpful)
+	if err != nil {
+		return err
+	}
+	err = each(ctx, db, `SELECT question, COUNT(*) AS n, group_concat(DISTINCT lang), MAX(time) AS last
+		FROM questions WHERE outcome = 'none' AND time >= ?
+		GROUP BY question ORDER BY n DESC, last DESC, question LIMIT ?`, []any{from, limit}, func(rows *sql.Rows) error {
+		var q QuestionCount
+		var langs string
+		var last int64
+		if err := rows.Scan(&q.Question, &q.Count, &langs, &last); err != nil {
+			return err
+		}
+		q.Langs, q.LastSeen = strings.Split(langs, ","), time.UnixMilli(last)
+		r.Declined = append(r.Declined, q)
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	err = each(ctx, db, `SELECT question, entry_id, choices, COUNT(*) AS n, MAX(time) AS last
+		FROM questions WHERE outcome = 'clarify' AND time >= ?
+		GROUP BY question, entry_id, choices ORDER BY n DESC, last DESC, question LIMIT ?`, []any{from, limit}, func(rows *sql.Rows) error {
+		var c Clarification
+		var best, others string
+		var last int64
+		if err := rows.Scan(&c.Question, &best, &others, &c.Count, &last); err != nil {
+			return err
+		}
+		c.Choices = []string{best}
+		if others != "" {
+			c.Choices = append(c.Choices, strings.Split(others, ",")...)
+		}
+		c.LastSeen = time.UnixMilli(last)
+		r.Clarified = append(r.Clarified, c)
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	err = each(ctx, db, `SELECT f.entry_id, SUM(f.helpful = 1) AS up, SUM(f.helpful = 0) AS down,
+			(SELECT COUNT(*) FROM questions q WHERE q.entry_id = f.entry_id AND q.outcome = 'answered' AND q.time >= ?1)
+		FROM feedback f WHERE f.time >= ?1
+		GROUP BY f.entry_id HAVING down > 0
+		ORDER BY down - up DESC, down DESC, f.entry_id LIMIT ?2`, []any{from, limit}, func(rows *sql.Rows) error {
+		var e EntryFeedback
+		err := rows.Scan(&e.EntryID, &e.Helpful, &e.Unhelpful, &e.Answered)
+		r.WorstEntries = append(r.WorstEntries, e)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	for i := range r.WorstEntries {
+		e := &r.WorstEntries[i]
+		err := db.QueryRowContext(ctx, `SELECT q.question FROM feedback f JOIN questions q ON q.id = f.question_id
+			WHERE f.entry_id = ? AND f.helpful = 0 AND f.time >= ?
+			GROUP BY q.question ORDER BY COUNT(*) DESC, MAX(f.time) DESC LIMIT 1`, e.EntryID, from).Scan(&e.Example)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+	}
+	return nil
+}
+
+// each runs query and calls scan for every row.
+func each(ctx context.Context, db *sql.DB, query string, args []any, scan func(*sql.Rows) error) error {
+	rows, err := db.QueryContext(ctx, query, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := scan(rows); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
