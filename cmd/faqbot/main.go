@@ -1,5 +1,7 @@
 // Command faqbot runs the FAQ bot on Telegram and/or Discord, whichever
-// have a token configured. Run "faqbot -h" for the settings.
+// have a token configured, with a question log, Prometheus metrics, hot
+// reload of the guides (SIGHUP) and a graceful stop (SIGINT, SIGTERM).
+// "faqbot report" reads the question log. Run "faqbot -h" for the settings.
 package main
 
 import (
@@ -10,15 +12,14 @@ import (
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	// run stops gracefully at the first SIGINT or SIGTERM; a second one
+	// exits at once.
+	sig := make(chan os.Signal, 2)
+	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
 	go func() {
-		// A second signal exits at once.
-		<-ctx.Done()
-		stop()
-		sig := make(chan os.Signal, 1)
-		signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+		<-sig
 		<-sig
 		os.Exit(130)
 	}()
-	os.Exit(run(ctx, os.Args[1:], os.Getenv, os.Stderr))
+	os.Exit(run(context.Background(), os.Args[1:], os.Getenv, os.Stdout, os.Stderr))
 }

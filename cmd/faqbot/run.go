@@ -7,130 +7,79 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
+	"net/http"
 	"os"
-	"path/filepath"
+	"os/signal"
 	"strings"
 	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
 
 	"faqbot/bot"
 	"faqbot/bot/discord"
+	"faqbot/bot/qlog"
 	"faqbot/bot/telegram"
 	"faqbot/knowledge"
 	"faqbot/search"
 )
 
-const usage = `faqbot answers questions about logging out of WhatsApp on Telegram and
-Discord. It runs the adapters whose tokens are set:
-
-  TELEGRAM_BOT_TOKEN     Telegram bot token (from @BotFather)
-  TELEGRAM_API_URL       optional: a self-hosted Bot API server
-  TELEGRAM_WEBHOOK_URL   optional: webhook mode instead of long polling
-  TELEGRAM_LISTEN_ADDR   where webhook mode listens
-  TELEGRAM_WEBHOOK_SECRET optional: the webhook's secret token (random if unset)
-  DISCORD_BOT_TOKEN      Discord bot token (Developer Portal > Bot)
-  DISCORD_API_URL        optional: REST base URL (e.g. a rate-limit proxy)
-  DISCORD_GUILD_ID       optional: register /ask in this guild only
-  DISCORD_CHANNEL_IDS    optional: support channels where every message is answered
-  FAQBOT_GUIDES          optional: a directory of guides instead of the shipped ones
-  FAQBOT_CACHE_DIR       optional: where derived dictionaries are cached
-  LOG_LEVEL              debug, info (default), warn, error
-  FAQBOT_LOG_FORMAT      text (default) or json
-
-To try questions without a chat service, use askcli.
-
-Flags (they override the environment):
-`
-
-// Config is what faqbot runs with.
-type Config struct {
-	Guides    string
-	CacheDir  string
-	LogLevel  string
-	LogFormat string
-	Telegram  *telegram.Config // nil: not configured
-	Discord   *discord.Config  // nil: not configured
-}
-
-// DefaultConfig returns the settings used when nothing is set.
-func DefaultConfig() Config {
-	return Config{LogLevel: "info", LogFormat: "text"}
-}
-
-// Validate reports the first setting that cannot work, naming it.
-func (c Config) Validate() error {
-	if _, err := parseLevel(c.LogLevel); err != nil {
-		return err
+// run is faqbot without the process: it reads the settings, handles the
+// signals (SIGINT/SIGTERM stop, SIGHUP reloads the guides) and returns
+// the exit code: 0 after a clean stop, 1 when the bot failed, 2 for bad
+// settings.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	if len(args) > 0 && args[0] == "report" {
+		return report(ctx, args[1:], getenv, stdout, stderr)
 	}
-	if c.LogFormat != "text" && c.LogFormat != "json" {
-		return fmt.Errorf("FAQBOT_LOG_FORMAT %q: use text or json", c.LogFormat)
+	cfg, fs, err := loadConfig("faqbot", args, getenv, stderr, nil)
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
 	}
-	if c.Telegram == nil && c.Discord == nil {
-		return errors.New("no chat service configured: set TELEGRAM_BOT_TOKEN and/or DISCORD_BOT_TOKEN (to try questions locally, use askcli)")
+	if err == nil && fs.NArg() > 0 {
+		err = fmt.Errorf("unexpected arguments %q (faqbot -h lists the settings)", strings.Join(fs.Args(), " "))
 	}
-	if c.Telegram != nil {
-		if err := c.Telegram.Validate(); err != nil {
-			return fmt.Errorf("telegram: %w", err)
+	if err == nil {
+		err = cfg.Validate()
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "faqbot:", err)
+		return 2
+	}
+	log := newLogger(cfg, stderr)
+
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	rt, err := New(ctx, cfg, log)
+	if err != nil {
+		log.Error("faqbot could not start", "err", err)
+		return 1
+	}
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	reloaderDone := make(chan struct{})
+	stopReloader := make(chan struct{})
+	go func() {
+		defer close(reloaderDone)
+		for {
+			select {
+			case <-hup:
+				rt.Reload(ctx) // logs its outcome; a failure keeps the old guides
+			case <-stopReloader:
+				return
+			}
 		}
+	}()
+	err = rt.Run(ctx)
+	signal.Stop(hup)
+	close(stopReloader)
+	<-reloaderDone
+	if err != nil {
+		log.Error("faqbot stopped", "err", err)
+		return 1
 	}
-	if c.Discord != nil {
-		if err := c.Discord.Validate(); err != nil {
-			return fmt.Errorf("discord: %w", err)
-		}
-	}
-	return nil
-}
-
-func parseLevel(s string) (slog.Level, error) {
-	var l slog.Level
-	if err := l.UnmarshalText([]byte(s)); err != nil {
-		return l, fmt.Errorf("LOG_LEVEL %q: use debug, info, warn or error", s)
-	}
-	return l, nil
-}
-
-// configFrom reads the environment and flags.
-func configFrom(args []string, getenv func(string) string, stderr io.Writer) (Config, error) {
-	cfg := DefaultConfig()
-	if v := getenv("LOG_LEVEL"); v != "" {
-		cfg.LogLevel = v
-	}
-	if v := getenv("FAQBOT_LOG_FORMAT"); v != "" {
-		cfg.LogFormat = v
-	}
-	cfg.Guides = getenv("FAQBOT_GUIDES")
-	cfg.CacheDir = getenv("FAQBOT_CACHE_DIR")
-	if cfg.CacheDir == "" {
-		if dir, err := os.UserCacheDir(); err == nil {
-			cfg.CacheDir = filepath.Join(dir, "faqbot")
-		}
-	}
-	fs := flag.NewFlagSet("faqbot", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.StringVar(&cfg.Guides, "guides", cfg.Guides, "load guides from this directory instead of the shipped ones (FAQBOT_GUIDES)")
-	fs.StringVar(&cfg.LogLevel, "log-level", cfg.LogLevel, "debug, info, warn or error (LOG_LEVEL)")
-	fs.StringVar(&cfg.LogFormat, "log-format", cfg.LogFormat, "text or json (FAQBOT_LOG_FORMAT)")
-	fs.Usage = func() {
-		fmt.Fprint(stderr, usage)
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		return cfg, err
-	}
-	if fs.NArg() > 0 {
-		return cfg, fmt.Errorf("unexpected arguments %q", strings.Join(fs.Args(), " "))
-	}
-	if getenv(telegram.EnvToken) != "" {
-		tc := telegram.ConfigFromEnv(getenv)
-		cfg.Telegram = &tc
-	}
-	if getenv("DISCORD_BOT_TOKEN") != "" {
-		dc, err := discord.ConfigFromEnv(getenv)
-		if err != nil {
-			return cfg, fmt.Errorf("discord: %w", err)
-		}
-		cfg.Discord = &dc
-	}
-	return cfg, nil
+	return 0
 }
 
 func newLogger(cfg Config, w io.Writer) *slog.Logger {
@@ -142,87 +91,294 @@ func newLogger(cfg Config, w io.Writer) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, opts))
 }
 
-// run is faqbot without the process: it returns the exit code.
-func run(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer) int {
-	cfg, err := configFrom(args, getenv, stderr)
-	if errors.Is(err, flag.ErrHelp) {
-		return 0
-	}
-	if err == nil {
-		err = cfg.Validate()
-	}
-	if err != nil {
-		fmt.Fprintln(stderr, "faqbot:", err)
-		return 2
-	}
-	log := newLogger(cfg, stderr)
-	if err := Run(ctx, cfg, log); err != nil {
-		log.Error("faqbot stopped", "err", err)
-		return 1
-	}
-	return 0
+// adapter is a chat transport as the runtime runs it.
+type adapter interface {
+	Run(context.Context) error
 }
 
-// Run builds the engine and runs the configured adapters until ctx is done
-// or one of them fails.
-func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
-	var base *knowledge.Base
-	var err error
-	if cfg.Guides == "" {
-		base, err = knowledge.Shipped()
-	} else {
-		base, err = knowledge.LoadDir(cfg.Guides)
-	}
-	if err != nil {
-		return fmt.Errorf("load guides: %w", err)
-	}
-	ecfg := search.DefaultConfig()
-	ecfg.CacheDir = cfg.CacheDir
-	eng, err := search.New(base, ecfg)
-	if err != nil {
-		return err
-	}
-	defer eng.Close()
-	log.Info("engine ready", "entries", len(base.Entries()), "dictionary", eng.DictionarySource())
+// Runtime is a configured faqbot: the answer engine, the adapters, the
+// question log and the ops listener. Build it with New, then call Run.
+type Runtime struct {
+	cfg  Config
+	log  *slog.Logger
+	m    *metrics
+	live *liveEngine
+	qlog *qlog.Log // nil when the question log is off
 
-	type adapter interface{ Run(context.Context) error }
-	var adapters []adapter
-	var sink bot.FeedbackSink = bot.DiscardFeedback{}
-	if cfg.Telegram != nil {
-		tb, err := telegram.New(*cfg.Telegram, eng, telegram.WithLogger(log), telegram.WithFeedbackSink(sink))
+	// transport carries the adapters' REST calls; its idle connections
+	// are closed when Run ends.
+	transport *http.Transport
+	adapters  map[string]adapter
+
+	opsLn   net.Listener // nil: no ops listener
+	ops     *http.Server
+	running atomic.Bool // between the start of Run and the start of its stop
+
+	reloadMu sync.Mutex
+}
+
+// New loads the guides, builds the engine, opens the question log, binds
+// the ops listener and builds the adapters; it connects to no chat
+// service (Run does). ctx bounds the start-up.
+func New(ctx context.Context, cfg Config, log *slog.Logger) (rt *Runtime, err error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	r := &Runtime{cfg: cfg, log: log.With("component", "runtime"), m: newMetrics(), adapters: map[string]adapter{}}
+	var cleanup []func()
+	defer func() {
 		if err != nil {
-			return fmt.Errorf("telegram: %w", err)
+			for i := len(cleanup) - 1; i >= 0; i-- {
+				cleanup[i]()
+			}
 		}
-		adapters = append(adapters, tb)
+	}()
+
+	start := time.Now()
+	eng, err := r.buildEngine()
+	if err != nil {
+		return nil, err
+	}
+	r.live = newLiveEngine(eng)
+	cleanup = append(cleanup, func() { r.live.close() })
+	r.loaded(eng)
+	r.log.Info("engine ready", "guides", r.guidesName(), "entries", len(eng.Base().Entries()),
+		"dictionary", eng.DictionarySource(), "took", time.Since(start).Round(time.Millisecond))
+
+	if cfg.QuestionLog {
+		r.qlog, err = qlog.Open(ctx, cfg.QLog, log.With("component", "qlog"))
+		if err != nil {
+			return nil, err
+		}
+		cleanup = append(cleanup, func() { r.qlog.Close() })
+		r.m.observeQuestionLog(r.qlog)
+		r.log.Info("question log open", "path", cfg.QLog.Path, "retention", formatDays(cfg.QLog.Retention))
+	} else {
+		r.log.Info("question log off")
+	}
+
+	if cfg.HTTPAddr != "" {
+		r.opsLn, err = net.Listen("tcp", cfg.HTTPAddr)
+		if err != nil {
+			return nil, fmt.Errorf("ops listener: %w", err)
+		}
+		cleanup = append(cleanup, func() { r.opsLn.Close() })
+		r.ops = r.opsServer(log.With("component", "ops"))
+	}
+
+	r.transport = http.DefaultTransport.(*http.Transport).Clone()
+	var sink bot.FeedbackSink = bot.DiscardFeedback{}
+	if r.qlog != nil {
+		sink = r.qlog
+	}
+	sink = feedbackSink{m: r.m, next: sink}
+	obs := observer{r.m}
+	if cfg.Telegram != nil {
+		tc := *cfg.Telegram
+		tc.ShutdownTimeout = cfg.ShutdownTimeout
+		client := &http.Client{Transport: r.transport, Timeout: tc.PollTimeout + tc.RequestTimeout}
+		tb, err := telegram.New(tc, r.answerer("telegram"), telegram.WithLogger(log), telegram.WithFeedbackSink(sink),
+			telegram.WithObserver(obs), telegram.WithHTTPClient(client))
+		if err != nil {
+			return nil, err
+		}
+		r.adapters["telegram"] = tb
+		r.m.expect("telegram")
 	}
 	if cfg.Discord != nil {
-		db, err := discord.New(*cfg.Discord, eng, discord.WithLogger(log), discord.WithFeedbackSink(sink))
+		dcfg := *cfg.Discord
+		dcfg.ShutdownTimeout = cfg.ShutdownTimeout
+		db, err := discord.New(dcfg, r.answerer("discord"), discord.WithLogger(log), discord.WithFeedbackSink(sink),
+			discord.WithObserver(obs), discord.WithHTTPClient(&http.Client{Transport: r.transport}))
 		if err != nil {
-			return fmt.Errorf("discord: %w", err)
+			return nil, err
 		}
-		adapters = append(adapters, db)
+		r.adapters["discord"] = db
+		r.m.expect("discord")
 	}
-	ctx, cancel := context.WithCancel(ctx)
+	return r, nil
+}
+
+func (r *Runtime) answerer(adapter string) bot.Answerer {
+	return observedAnswerer{adapter: adapter, eng: r.live, m: r.m, log: r.qlog}
+}
+
+func (r *Runtime) guidesName() string {
+	if r.cfg.Guides == "" {
+		return "shipped"
+	}
+	return r.cfg.Guides
+}
+
+// buildEngine loads the guides and builds an engine over them.
+func (r *Runtime) buildEngine() (*search.Engine, error) {
+	var base *knowledge.Base
+	var err error
+	if r.cfg.Guides == "" {
+		base, err = knowledge.Shipped()
+	} else {
+		base, err = knowledge.LoadDir(r.cfg.Guides)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("load guides: %w", err)
+	}
+	ecfg := search.DefaultConfig()
+	ecfg.CacheDir = r.cfg.CacheDir
+	eng, err := search.New(base, ecfg)
+	if err != nil {
+		return nil, fmt.Errorf("build the engine: %w", err)
+	}
+	return eng, nil
+}
+
+func (r *Runtime) loaded(eng *search.Engine) {
+	r.m.entries.Set(float64(len(eng.Base().Entries())))
+	r.m.loadedAt.SetToCurrentTime()
+}
+
+// Reload loads the guides again and swaps the engine built from them in
+// for the one serving. Questions in flight finish on the engine they
+// started on. When the guides are invalid it logs every problem (file:line)
+// and returns the error, and the previous guides keep serving.
+func (r *Runtime) Reload(ctx context.Context) error {
+	r.reloadMu.Lock()
+	defer r.reloadMu.Unlock()
+	start := time.Now()
+	log := r.log.With("guides", r.guidesName())
+	eng, err := r.buildEngine()
+	if err == nil {
+		err = r.live.swap(eng)
+	}
+	if err != nil {
+		r.m.reloads.WithLabelValues("failed").Inc()
+		if errors.Is(err, errEngineClosed) {
+			log.Warn("reload skipped: faqbot is stopping")
+			return err
+		}
+		for _, p := range guideProblems(err) {
+			log.Error("guide problem", "at", p.Pos.String(), "problem", p.Msg)
+		}
+		log.Error("reload failed: the guides loaded before keep serving", "err", err)
+		return err
+	}
+	r.loaded(eng)
+	r.m.reloads.WithLabelValues("ok").Inc()
+	log.Info("guides reloaded", "entries", len(eng.Base().Entries()), "took", time.Since(start).Round(time.Millisecond))
+	return nil
+}
+
+// guideProblems lists the file:line problems in a guide loading error.
+func guideProblems(err error) []*knowledge.Error {
+	var out []*knowledge.Error
+	var walk func(error)
+	walk = func(err error) {
+		if ke, ok := err.(*knowledge.Error); ok {
+			out = append(out, ke)
+			return
+		}
+		switch u := err.(type) {
+		case interface{ Unwrap() []error }:
+			for _, e := range u.Unwrap() {
+				walk(e)
+			}
+		case interface{ Unwrap() error }:
+			if e := u.Unwrap(); e != nil {
+				walk(e)
+			}
+		}
+	}
+	walk(err)
+	return out
+}
+
+// Run serves the ops listener and runs the adapters until ctx is done or
+// one of them fails. Then it stops taking questions, lets the answers in
+// flight finish (the adapters bound this by ShutdownTimeout), writes the
+// question log out, closes the engine and the ops listener, and returns:
+// nil after a stop, the adapters' errors after a failure. Run may be
+// called once.
+func (r *Runtime) Run(ctx context.Context) error {
+	opsDone := make(chan error, 1)
+	if r.ops != nil {
+		go func() { opsDone <- r.ops.Serve(r.opsLn) }()
+		r.log.Info("ops listener", "addr", r.opsLn.Addr().String())
+	}
+	actx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var wg sync.WaitGroup
-	errs := make(chan error, len(adapters))
-	for _, a := range adapters {
+	errs := make(chan error, len(r.adapters)+1)
+	for name, a := range r.adapters {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if err := a.Run(ctx); err != nil && ctx.Err() == nil {
+			err := a.Run(actx)
+			if err != nil && actx.Err() == nil {
+				r.log.Error("adapter failed; stopping the others", "adapter", name, "err", err)
 				errs <- err // the adapters name themselves in their errors
 				cancel()    // one adapter down takes the others down: let the supervisor restart us
 			}
 		}()
 	}
-	wg.Wait()
-	close(errs)
-	return errors.Join(func() []error {
-		var out []error
-		for e := range errs {
-			out = append(out, e)
+	adaptersDone := make(chan struct{})
+	go func() { wg.Wait(); close(adaptersDone) }()
+	r.running.Store(true)
+
+	select {
+	case <-actx.Done():
+	case err := <-opsDone:
+		r.log.Error("ops listener failed; stopping", "err", err)
+		errs <- fmt.Errorf("ops listener: %w", err)
+		cancel()
+	}
+	r.running.Store(false)
+	r.log.Info("stopping: finishing the answers in flight", "timeout", r.cfg.ShutdownTimeout)
+	// The adapters bound their own drain by ShutdownTimeout; this bounds a
+	// stuck one.
+	grace := time.NewTimer(r.cfg.ShutdownTimeout + 5*time.Second)
+	defer grace.Stop()
+	select {
+	case <-adaptersDone:
+	case <-grace.C:
+		r.log.Error("adapters did not stop in time; exiting without them")
+		errs <- errors.New("adapters did not stop within the shutdown timeout")
+	}
+
+	if r.qlog != nil {
+		if err := r.qlog.Close(); err != nil {
+			r.log.Error("closing the question log", "err", err)
 		}
-		return out
-	}()...)
+		st := r.qlog.Stats()
+		r.log.Info("question log closed", "questions", st.Questions, "feedback", st.Feedback, "dropped", st.Dropped, "failed", st.Failed)
+	}
+	r.live.close()
+	if r.ops != nil {
+		sctx, scancel := context.WithTimeout(context.Background(), 5*time.Second)
+		if err := r.ops.Shutdown(sctx); err != nil {
+			r.log.Warn("ops listener shutdown", "err", err)
+		}
+		scancel()
+		if err := <-opsDone; err != nil && !errors.Is(err, http.ErrServerClosed) {
+			r.log.Warn("ops listener", "err", err)
+		}
+	}
+	r.transport.CloseIdleConnections()
+	close(errs)
+	var all []error
+	for err := range errs {
+		all = append(all, err)
+	}
+	if len(all) == 0 {
+		r.log.Info("stopped")
+	}
+	return errors.Join(all...)
+}
+
+// Run is faqbot's Run for a configuration built in code: New, then
+// Runtime.Run.
+func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
+	rt, err := New(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	return rt.Run(ctx)
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"io"
 	"strings"
 	"testing"
 )
@@ -26,7 +27,7 @@ func TestRunRefusesBadSettings(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var stderr bytes.Buffer
-			code := run(context.Background(), tt.args, env(tt.env), &stderr)
+			code := run(context.Background(), tt.args, env(tt.env), io.Discard, &stderr)
 			if code != 2 || !strings.Contains(stderr.String(), tt.want) {
 				t.Errorf("exit %d, stderr %q; want 2 and %q", code, stderr.String(), tt.want)
 			}
@@ -36,7 +37,7 @@ func TestRunRefusesBadSettings(t *testing.T) {
 
 func TestHelpListsSettings(t *testing.T) {
 	var stderr bytes.Buffer
-	if code := run(context.Background(), []string{"-h"}, env(nil), &stderr); code != 0 {
+	if code := run(context.Background(), []string{"-h"}, env(nil), io.Discard, &stderr); code != 0 {
 		t.Fatalf("exit %d", code)
 	}
 	for _, want := range []string{"TELEGRAM_BOT_TOKEN", "DISCORD_BOT_TOKEN", "FAQBOT_GUIDES", "LOG_LEVEL", "-guides"} {

@@ -1,0 +1,465 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+
+	"gopkg.in/yaml.v3"
+
+	"faqbot/bot/discord"
+	"faqbot/bot/qlog"
+	"faqbot/bot/telegram"
+)
+
+// Config is what faqbot runs with. Start from DefaultConfig; loadConfig
+// fills it from flags, the environment and a config file.
+type Config struct {
+	// Guides is a directory of guides; "" answers from the shipped ones.
+	Guides string
+	// CacheDir keeps the dictionaries derived for guides other than the
+	// shipped ones between starts ("" derives them at every start).
+	CacheDir  string
+	LogLevel  string // debug, info, warn, error
+	LogFormat string // text, json
+	// HTTPAddr is where /healthz, /readyz and /metrics are served; ""
+	// serves them nowhere.
+	HTTPAddr string
+	// ShutdownTimeout bounds how long a stop waits for the answers in
+	// flight; it is each adapter's ShutdownTimeout.
+	ShutdownTimeout time.Duration
+	// QuestionLog turns the question log on; QLog configures it.
+	QuestionLog bool
+	QLog        qlog.Config
+	Telegram    *telegram.Config // nil: not configured
+	Discord     *discord.Config  // nil: not configured
+}
+
+// DefaultConfig returns the settings used when nothing is set: no chat
+// service, the shipped guides, the question log on in ./faqbot.db, the ops
+// listener on 127.0.0.1:9090.
+func DefaultConfig() Config {
+	c := Config{
+		LogLevel:        "info",
+		LogFormat:       "text",
+		HTTPAddr:        "127.0.0.1:9090",
+		ShutdownTimeout: 10 * time.Second,
+		QuestionLog:     true,
+		QLog:            qlog.DefaultConfig(),
+	}
+	if dir, err := os.UserCacheDir(); err == nil {
+		c.CacheDir = filepath.Join(dir, "faqbot")
+	}
+	return c
+}
+
+// Validate reports the first setting that cannot work, naming it and its
+// value (never a token's or a salt's).
+func (c Config) Validate() error {
+	if _, err := parseLevel(c.LogLevel); err != nil {
+		return err
+	}
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		return fmt.Errorf("FAQBOT_LOG_FORMAT %q: use text or json", c.LogFormat)
+	}
+	if c.HTTPAddr != "" {
+		if _, _, err := net.SplitHostPort(c.HTTPAddr); err != nil {
+			return fmt.Errorf("FAQBOT_HTTP_ADDR %q is not host:port (or off): %v", c.HTTPAddr, err)
+		}
+	}
+	if c.ShutdownTimeout <= 0 {
+		return fmt.Errorf("FAQBOT_SHUTDOWN_TIMEOUT %v: want a duration above 0", c.ShutdownTimeout)
+	}
+	if c.QuestionLog {
+		if err := c.QLog.Validate(); err != nil {
+			return fmt.Errorf("question log (FAQBOT_QLOG_*): %w", err)
+		}
+	}
+	if c.Telegram == nil && c.Discord == nil {
+		return errors.New("no chat service configured: set TELEGRAM_BOT_TOKEN and/or DISCORD_BOT_TOKEN (to try questions locally, use askcli)")
+	}
+	if c.Telegram != nil {
+		if err := c.Telegram.Validate(); err != nil {
+			return err // its errors start with "telegram:"
+		}
+	}
+	if c.Discord != nil {
+		if err := c.Discord.Validate(); err != nil {
+			return err // its errors start with "discord config:"
+		}
+	}
+	return nil
+}
+
+func parseLevel(s string) (slog.Level, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(s)); err != nil {
+		return l, fmt.Errorf("LOG_LEVEL %q: use debug, info, warn or error", s)
+	}
+	return l, nil
+}
+
+// setting is one configuration setting, known by three names: a YAML key
+// in the config file, an environment variable and (unless it is a secret)
+// a flag. Every way of setting it goes through set.
+type setting struct {
+	key, env, flag string
+	arg            string // what the value is, for the help: DIR, ADDR…
+	help           string
+	secret         bool // no flag (it would show in the process list); never printed
+	list           bool // a YAML list is accepted (joined with commas)
+	set            func(c *Config, v string) error
+	get            func(c Config) string // the default, for the help
+}
+
+// settings are every setting faqbot reads, in the order of the help.
+var settings = []setting{
+	{key: "guides", env: "FAQBOT_GUIDES", flag: "guides", arg: "DIR",
+		help: "answer from the guides in DIR instead of the shipped ones (SIGHUP reloads them)",
+		set:  func(c *Config, v string) error { c.Guides = v; return nil },
+		get:  func(c Config) string { return c.Guides }},
+	{key: "cache_dir", env: "FAQBOT_CACHE_DIR", flag: "cache-dir", arg: "DIR",
+		help: "where dictionaries derived for your guides are cached (\"\": none)",
+		set:  func(c *Config, v string) error { c.CacheDir = v; return nil },
+		get:  func(c Config) string { return c.CacheDir }},
+	{key: "log.level", env: "LOG_LEVEL", flag: "log-level", arg: "LEVEL",
+		help: "debug, info, warn or error",
+		set:  func(c *Config, v string) error { c.LogLevel = v; return nil },
+		get:  func(c Config) string { return c.LogLevel }},
+	{key: "log.format", env: "FAQBOT_LOG_FORMAT", flag: "log-format", arg: "FORMAT",
+		help: "text or json",
+		set:  func(c *Config, v string) error { c.LogFormat = v; return nil },
+		get:  func(c Config) string { return c.LogFormat }},
+	{key: "http_addr", env: "FAQBOT_HTTP_ADDR", flag: "http-addr", arg: "ADDR",
+		help: "where /healthz, /readyz and /metrics are served; off: nowhere",
+		set: func(c *Config, v string) error {
+			if v == "off" {
+				v = ""
+			}
+			c.HTTPAddr = v
+			return nil
+		},
+		get: func(c Config) string { return c.HTTPAddr }},
+	{key: "shutdown_timeout", env: "FAQBOT_SHUTDOWN_TIMEOUT", flag: "shutdown-timeout", arg: "DURATION",
+		help: "how long a stop waits for the answers in flight",
+		set:  func(c *Config, v string) (err error) { c.ShutdownTimeout, err = parseDuration(v); return err },
+		get:  func(c Config) string { return c.ShutdownTimeout.String() }},
+	{key: "question_log.enabled", env: "FAQBOT_QLOG", flag: "qlog", arg: "on|off",
+		help: "keep the question log (questions, outcomes, feedback; see README)",
+		set:  func(c *Config, v string) (err error) { c.QuestionLog, err = parseSwitch(v); return err },
+		get: func(c Config) string {
+			if c.QuestionLog {
+				return "on"
+			}
+			return "off"
+		}},
+	{key: "question_log.path", env: "FAQBOT_QLOG_PATH", flag: "qlog-path", arg: "FILE",
+		help: "the question log's SQLite database (created if missing)",
+		set:  func(c *Config, v string) error { c.QLog.Path = v; return nil },
+		get:  func(c Config) string { return c.QLog.Path }},
+	{key: "question_log.retention", env: "FAQBOT_QLOG_RETENTION", flag: "qlog-retention", arg: "DURATION",
+		help: "how long rows are kept (e.g. 90d, 720h)",
+		set:  func(c *Config, v string) (err error) { c.QLog.Retention, err = parseDuration(v); return err },
+		get:  func(c Config) string { return formatDays(c.QLog.Retention) }},
+	{key: "question_log.salt", env: "FAQBOT_QLOG_SALT", secret: true,
+		help: "key of the user id hashes; unset: a random one stored in the database",
+		set:  func(c *Config, v string) error { c.QLog.Salt = v; return nil }},
+	{key: "telegram.token", env: telegram.EnvToken, secret: true,
+		help: "Telegram bot token (from @BotFather); set: run on Telegram",
+		set:  func(c *Config, v string) error { tg(c).Token = v; return nil }},
+	{key: "telegram.api_url", env: telegram.EnvAPIURL, flag: "telegram-api-url", arg: "URL",
+		help: "a self-hosted Bot API server instead of Telegram's",
+		set:  func(c *Config, v string) error { tg(c).APIURL = v; return nil }},
+	{key: "telegram.webhook_url", env: telegram.EnvWebhookURL, flag: "telegram-webhook-url", arg: "URL",
+		help: "public HTTPS URL: webhook mode instead of long polling",
+		set:  func(c *Config, v string) error { tg(c).WebhookURL = v; return nil }},
+	{key: "telegram.listen_addr", env: telegram.EnvListenAddr, flag: "telegram-listen-addr", arg: "ADDR",
+		help: "where webhook mode listens",
+		set:  func(c *Config, v string) error { tg(c).ListenAddr = v; return nil },
+		get:  func(Config) string { return telegram.DefaultConfig().ListenAddr }},
+	{key: "telegram.webhook_secret", env: telegram.EnvWebhookSecret, secret: true,
+		help: "the webhook's secret token (unset: random at each start)",
+		set:  func(c *Config, v string) error { tg(c).WebhookSecret = v; return nil }},
+	{key: "discord.token", env: discord.EnvToken, secret: true,
+		help: "Discord bot token (Developer Portal > Bot); set: run on Discord",
+		set:  func(c *Config, v string) error { dc(c).Token = v; return nil }},
+	{key: "discord.api_url", env: discord.EnvAPIURL, flag: "discord-api-url", arg: "URL",
+		help: "REST base URL instead of Discord's (e.g. a rate-limit proxy)",
+		set:  func(c *Config, v string) error { dc(c).APIURL = strings.TrimSpace(v); return nil },
+		get:  func(Config) string { return discord.DefaultAPIURL }},
+	{key: "discord.guild_id", env: discord.EnvGuildID, flag: "discord-guild-id", arg: "ID",
+		help: "register /ask in this server only (shows at once) instead of globally",
+		set:  func(c *Config, v string) error { dc(c).GuildID = strings.TrimSpace(v); return nil }},
+	{key: "discord.channel_ids", env: discord.EnvChannelIDs, flag: "discord-channel-ids", arg: "IDS", list: true,
+		help: "support channels where every message is answered (comma-separated)",
+		set: func(c *Config, v string) error {
+			dc(c).ChannelIDs = strings.FieldsFunc(v, func(r rune) bool { return r == ',' || unicode.IsSpace(r) })
+			return nil
+		}},
+}
+
+// tg and dc return the adapter's configuration, creating it with its
+// defaults at the first setting given for it.
+func tg(c *Config) *telegram.Config {
+	if c.Telegram == nil {
+		t := telegram.DefaultConfig()
+		c.Telegram = &t
+	}
+	return c.Telegram
+}
+
+func dc(c *Config) *discord.Config {
+	if c.Discord == nil {
+		d := discord.DefaultConfig()
+		c.Discord = &d
+	}
+	return c.Discord
+}
+
+// envConfig names the config file in the environment (flag: -config).
+const envConfig = "FAQBOT_CONFIG"
+
+// parseDuration reads a Go duration (90s, 10m, 720h) or a number of days
+// (90d).
+func parseDuration(s string) (time.Duration, error) {
+	if days, ok := strings.CutSuffix(s, "d"); ok {
+		n, err := strconv.ParseFloat(days, 64)
+		if err != nil || n < 0 || n > 100*365 {
+			return 0, fmt.Errorf("not a number of days (e.g. 90d)")
+		}
+		return time.Duration(n * float64(24*time.Hour)), nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		return 0, fmt.Errorf("not a duration (e.g. 10s, 720h, 90d)")
+	}
+	return d, nil
+}
+
+func formatDays(d time.Duration) string {
+	if d > 0 && d%(24*time.Hour) == 0 {
+		return strconv.Itoa(int(d/(24*time.Hour))) + "d"
+	}
+	return d.String()
+}
+
+func parseSwitch(s string) (bool, error) {
+	switch strings.ToLower(s) {
+	case "on", "true", "yes", "1":
+		return true, nil
+	case "off", "false", "no", "0":
+		return false, nil
+	}
+	return false, fmt.Errorf("want on or off")
+}
+
+// valueError names the setting, where it was set and the value.
+func valueError(where string, s *setting, v string, err error) error {
+	shown := strconv.Quote(v)
+	if s.secret {
+		shown = "(value not shown)"
+	}
+	return fmt.Errorf("%s %s: %w", where, shown, err)
+}
+
+// loadConfig builds the configuration from, in order of precedence, the
+// flags in args, the environment (getenv), the config file (-config or
+// FAQBOT_CONFIG) and DefaultConfig. It returns flag.ErrHelp for -h.
+func loadConfig(name string, args []string, getenv func(string) string, stderr io.Writer, extra func(*flag.FlagSet)) (Config, *flag.FlagSet, error) {
+	cfg := DefaultConfig()
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard) // errors are returned; the help is ours
+	type flagValue struct {
+		s *setting
+		v string
+	}
+	var given []flagValue
+	configFile := fs.String("config", "", "")
+	for i := range settings {
+		s := &settings[i]
+		if s.flag == "" {
+			continue
+		}
+		fs.Func(s.flag, s.help, func(v string) error {
+			given = append(given, flagValue{s, v})
+			return nil
+		})
+	}
+	if extra != nil {
+		extra(fs)
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			printUsage(stderr, name)
+		}
+		return cfg, fs, err
+	}
+	path := *configFile
+	if path == "" {
+		path = getenv(envConfig)
+	}
+	if path != "" {
+		if err := loadFile(&cfg, path); err != nil {
+			return cfg, fs, err
+		}
+	}
+	for i := range settings {
+		s := &settings[i]
+		if v := getenv(s.env); v != "" {
+			if err := s.set(&cfg, v); err != nil {
+				return cfg, fs, valueError(s.env, s, v, err)
+			}
+		}
+	}
+	for _, g := range given {
+		if err := g.s.set(&cfg, g.v); err != nil {
+			return cfg, fs, valueError("-"+g.s.flag, g.s, g.v, err)
+		}
+	}
+	return cfg, fs, nil
+}
+
+// maxConfigFile bounds the config file: a few dozen settings.
+const maxConfigFile = 1 << 20
+
+// loadFile applies the YAML config file at path. Keys are the settings'
+// (nested maps or dotted keys alike); an unknown or repeated key, or a
+// value that is not a scalar, is an error naming file:line.
+func loadFile(cfg *Config, path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("config file: %w", err)
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, maxConfigFile+1))
+	if err != nil {
+		return fmt.Errorf("config file %s: %w", path, err)
+	}
+	if len(data) > maxConfigFile {
+		return fmt.Errorf("config file %s: larger than %d bytes", path, maxConfigFile)
+	}
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return fmt.Errorf("config file %s: %w", path, err)
+	}
+	if len(doc.Content) == 0 {
+		return nil // empty file
+	}
+	root := doc.Content[0]
+	if root.Kind != yaml.MappingNode {
+		return fmt.Errorf("%s:%d: want a map of settings", path, root.Line)
+	}
+	seen := map[string]bool{}
+	return applyNode(cfg, path, "", root, seen)
+}
+
+func applyNode(cfg *Config, path, prefix string, m *yaml.Node, seen map[string]bool) error {
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		k, v := m.Content[i], m.Content[i+1]
+		key := prefix + k.Value
+		at := fmt.Sprintf("%s:%d: %s", path, k.Line, key)
+		if v.Kind == yaml.MappingNode {
+			if err := applyNode(cfg, path, key+".", v, seen); err != nil {
+				return err
+			}
+			continue
+		}
+		s := lookupKey(key)
+		if s == nil {
+			return fmt.Errorf("%s: unknown setting (faqbot -h lists them)", at)
+		}
+		if seen[key] {
+			return fmt.Errorf("%s: set twice", at)
+		}
+		seen[key] = true
+		var value string
+		switch {
+		case v.Kind == yaml.ScalarNode && v.Tag != "!!null":
+			value = v.Value
+		case v.Kind == yaml.SequenceNode && s.list:
+			var items []string
+			for _, it := range v.Content {
+				if it.Kind != yaml.ScalarNode {
+					return fmt.Errorf("%s:%d: %s: want a list of values", path, it.Line, key)
+				}
+				items = append(items, it.Value)
+			}
+			value = strings.Join(items, ",")
+		default:
+			return fmt.Errorf("%s: want a value", at)
+		}
+		if err := s.set(cfg, value); err != nil {
+			return valueError(at, s, value, err)
+		}
+	}
+	return nil
+}
+
+func lookupKey(key string) *setting {
+	for i := range settings {
+		if settings[i].key == key {
+			return &settings[i]
+		}
+	}
+	return nil
+}
+
+const usageHead = `faqbot answers questions about logging out of WhatsApp and keeping an
+account safe, on Telegram and Discord: it runs the adapters whose tokens are
+set. With neither token it says what to set; to try questions without a
+chat service, use askcli.
+
+Usage:
+  faqbot [flags]          run the bot
+  faqbot report [flags]   what the question log says (faqbot report -h)
+
+Signals: SIGHUP reloads the guides (an invalid guide keeps the old ones
+serving); SIGINT or SIGTERM stops taking questions, finishes those in flight
+and exits; a second one exits at once.
+
+Settings. Each has a flag, an environment variable and a key in the YAML
+config file; flags win over the environment, which wins over the file,
+which wins over the defaults. Secrets have no flag (the process list would
+show it): set them in the environment or the file.
+
+  -config FILE  (FAQBOT_CONFIG)
+        a YAML config file: the keys below, nested or dotted
+        (log: {level: debug} or log.level: debug); unknown keys are errors
+`
+
+// printUsage writes the help: every setting with its three names and its
+// default.
+func printUsage(w io.Writer, name string) {
+	if name != "faqbot" {
+		return // subcommands print their own
+	}
+	fmt.Fprint(w, usageHead)
+	def := DefaultConfig()
+	for _, s := range settings {
+		names := "-" + s.flag + " " + s.arg
+		if s.flag == "" {
+			names = "(no flag: secret)"
+		}
+		fmt.Fprintf(w, "  %s  (%s; file: %s)\n        %s", names, s.env, s.key, s.help)
+		if s.get != nil && !s.secret {
+			if d := s.get(def); d != "" {
+				fmt.Fprintf(w, " (default %s)", d)
+			}
+		}
+		fmt.Fprintln(w)
+	}
+	fmt.Fprint(w, `
+The Telegram and Discord adapters' other knobs (flood control, pacing,
+retries) have production defaults: see bot/telegram/README.md and
+bot/discord/README.md.
+`)
+}
