@@ -392,7 +392,9 @@ func TestSignals(t *testing.T) {
 	}
 	var stdout, stderr syncBuffer
 	code := make(chan int, 1)
-	go func() { code <- run(context.Background(), nil, func(k string) string { return env[k] }, &stdout, &stderr) }()
+	go func() {
+		code <- run(context.Background(), nil, func(k string) string { return env[k] }, &stdout, &stderr)
+	}()
 	defer func() {
 		if t.Failed() {
 			t.Logf("stderr:\n%s", stderr.String())
