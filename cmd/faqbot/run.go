@@ -65,7 +65,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		for {
 			select {
 			case <-hup:
-				rt.Reload(ctx) // logs its outcome; a failure keeps the old guides
+				rt.Reload() // logs its outcome; a failure keeps the old guides
 			case <-stopReloader:
 				return
 			}
@@ -113,6 +113,7 @@ type Runtime struct {
 	opsLn   net.Listener // nil: no ops listener
 	ops     *http.Server
 	running atomic.Bool // between the start of Run and the start of its stop
+	started atomic.Bool
 
 	reloadMu sync.Mutex
 }
@@ -240,7 +241,7 @@ func (r *Runtime) loaded(eng *search.Engine) {
 // for the one serving. Questions in flight finish on the engine they
 // started on. When the guides are invalid it logs every problem (file:line)
 // and returns the error, and the previous guides keep serving.
-func (r *Runtime) Reload(ctx context.Context) error {
+func (r *Runtime) Reload() error {
 	r.reloadMu.Lock()
 	defer r.reloadMu.Unlock()
 	start := time.Now()
@@ -298,6 +299,9 @@ func guideProblems(err error) []*knowledge.Error {
 // nil after a stop, the adapters' errors after a failure. Run may be
 // called once.
 func (r *Runtime) Run(ctx context.Context) error {
+	if !r.started.CompareAndSwap(false, true) {
+		return errors.New("faqbot: Run called twice")
+	}
 	opsDone := make(chan error, 1)
 	if r.ops != nil {
 		go func() { opsDone <- r.ops.Serve(r.opsLn) }()

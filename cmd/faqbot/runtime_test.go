@@ -312,7 +312,7 @@ func TestRuntimeServesBothAdapters(t *testing.T) {
 	if err := os.WriteFile(guide, []byte(guideBroken), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	err = rt.Reload(ctx)
+	err = rt.Reload()
 	if err == nil || !strings.Contains(err.Error(), "faq.en.md:22") {
 		t.Fatalf("reload of a broken guide: %v, want an error at faq.en.md:22", err)
 	}
@@ -332,7 +332,7 @@ func TestRuntimeServesBothAdapters(t *testing.T) {
 	if err := os.WriteFile(guide, []byte(guideV2), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if err := rt.Reload(ctx); err != nil {
+	if err := rt.Reload(); err != nil {
 		t.Fatal(err)
 	}
 	id4 := tg.push(tgPrivate(45, "how do I back up my chats"))
@@ -351,7 +351,7 @@ func TestRuntimeServesBothAdapters(t *testing.T) {
 	if _, err := ops.Get(base + "/healthz"); err == nil {
 		t.Error("the ops listener still serves after Run returned")
 	}
-	if err := rt.Reload(context.Background()); err == nil {
+	if err := rt.Reload(); err == nil {
 		t.Error("Reload after Run succeeded")
 	}
 	for _, secret := range []string{tgToken, dcToken, strings.SplitN(tgToken, ":", 2)[1]} {

@@ -1,0 +1,231 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+func writeFile(t *testing.T, name, content string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// TestConfigPrecedence: flags over the environment over the file over the
+// defaults, setting by setting.
+func TestConfigPrecedence(t *testing.T) {
+	file := writeFile(t, "faqbot.yaml", `
+guides: /from/file
+log:
+  level: warn
+  format: json
+shutdown_timeout: 30s
+question_log.retention: 30d
+question_log:
+  path: /from/file.db
+discord:
+  token: file-token
+  channel_ids: ["111", "222"]
+`)
+	env := map[string]string{
+		"FAQBOT_CONFIG":           file,
+		"LOG_LEVEL":               "error",
+		"FAQBOT_SHUTDOWN_TIMEOUT": "20s",
+		"FAQBOT_QLOG_PATH":        "/from/env.db",
+		"FAQBOT_HTTP_ADDR":        "off",
+		"TELEGRAM_BOT_TOKEN":      "1:env",
+	}
+	args := []string{"-log-level", "debug", "-qlog-path", "/from/flag.db", "-discord-channel-ids", "333"}
+	cfg, _, err := loadConfig("faqbot", args, func(k string) string { return env[k] }, io.Discard, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name      string
+		got, want any
+	}{
+		{"guides: file", cfg.Guides, "/from/file"},
+		{"log format: file", cfg.LogFormat, "json"},
+		{"log level: flag over env over file", cfg.LogLevel, "debug"},
+		{"shutdown timeout: env over file", cfg.ShutdownTimeout, 20 * time.Second},
+		{"retention: file, dotted key", cfg.QLog.Retention, 30 * 24 * time.Hour},
+		{"qlog path: flag", cfg.QLog.Path, "/from/flag.db"},
+		{"http addr: off", cfg.HTTPAddr, ""},
+		{"question log: default on", cfg.QuestionLog, true},
+		{"telegram token: env", cfg.Telegram != nil && cfg.Telegram.Token == "1:env", true},
+		{"discord token: file", cfg.Discord != nil && cfg.Discord.Token == "file-token", true},
+		{"discord channels: flag over file list", cfg.Discord != nil && slices.Equal(cfg.Discord.ChannelIDs, []string{"333"}), true},
+	} {
+		if c.got != c.want {
+			t.Errorf("%s: got %v, want %v", c.name, c.got, c.want)
+		}
+	}
+	// -config names the file too, over FAQBOT_CONFIG.
+	other := writeFile(t, "other.yaml", "guides: /from/other\n")
+	cfg, _, err = loadConfig("faqbot", []string{"-config", other}, func(k string) string { return env[k] }, io.Discard, nil)
+	if err != nil || cfg.Guides != "/from/other" {
+		t.Errorf("-config: guides %q, %v; want /from/other", cfg.Guides, err)
+	}
+}
+
+func TestDefaultConfig(t *testing.T) {
+	c := DefaultConfig()
+	if c.HTTPAddr != "127.0.0.1:9090" || c.ShutdownTimeout != 10*time.Second || !c.QuestionLog || c.QLog.Retention != 90*24*time.Hour {
+		t.Errorf("defaults %+v", c)
+	}
+	if err := c.Validate(); err == nil || !strings.Contains(err.Error(), "no chat service configured") {
+		t.Errorf("defaults without a token: %v", err)
+	}
+}
+
+// TestBadSettings: each mistake is refused with exit code 2 and a message
+// naming the setting, where it was set and the value (never a secret's).
+func TestBadSettings(t *testing.T) {
+	tok := map[string]string{"TELEGRAM_BOT_TOKEN": "1:x"}
+	with := func(m map[string]string) map[string]string {
+		out := map[string]string{"TELEGRAM_BOT_TOKEN": "1:x"}
+		for k, v := range m {
+			out[k] = v
+		}
+		return out
+	}
+	file := func(content string) map[string]string {
+		return with(map[string]string{"FAQBOT_CONFIG": writeFile(t, "c.yaml", content)})
+	}
+	tests := []struct {
+		name   string
+		env    map[string]string
+		args   []string
+		want   string
+		hidden string // must not appear
+	}{
+		{"no tokens", nil, nil, "set TELEGRAM_BOT_TOKEN and/or DISCORD_BOT_TOKEN (to try questions locally, use askcli)", ""},
+		{"bad log level", with(map[string]string{"LOG_LEVEL": "loud"}), nil, `LOG_LEVEL "loud"`, ""},
+		{"bad log format", with(map[string]string{"FAQBOT_LOG_FORMAT": "xml"}), nil, `FAQBOT_LOG_FORMAT "xml"`, ""},
+		{"stray argument", tok, []string{"extra"}, `unexpected arguments "extra"`, ""},
+		{"unknown flag", tok, []string{"-colour"}, "flag provided but not defined: -colour", ""},
+		{"bad duration in env", with(map[string]string{"FAQBOT_SHUTDOWN_TIMEOUT": "soon"}), nil, `FAQBOT_SHUTDOWN_TIMEOUT "soon": not a duration`, ""},
+		{"zero shutdown timeout", with(map[string]string{"FAQBOT_SHUTDOWN_TIMEOUT": "0s"}), nil, `FAQBOT_SHUTDOWN_TIMEOUT 0s: want a duration above 0`, ""},
+		{"bad switch in a flag", tok, []string{"-qlog", "maybe"}, `-qlog "maybe": want on or off`, ""},
+		{"bad retention", with(map[string]string{"FAQBOT_QLOG_RETENTION": "ninety"}), nil, `FAQBOT_QLOG_RETENTION "ninety"`, ""},
+		{"short retention", with(map[string]string{"FAQBOT_QLOG_RETENTION": "10m"}), nil, `Retention 10m0s is below one hour`, ""},
+		{"bad http addr", with(map[string]string{"FAQBOT_HTTP_ADDR": "9090"}), nil, `FAQBOT_HTTP_ADDR "9090" is not host:port`, ""},
+		{"bad telegram token", map[string]string{"TELEGRAM_BOT_TOKEN": "not-a-token-secret"}, nil, "Token is not a bot token", "not-a-token-secret"},
+		{"telegram setting without token", map[string]string{"TELEGRAM_API_URL": "http://127.0.0.1:1"}, nil, "Token is empty: set TELEGRAM_BOT_TOKEN", ""},
+		{"bad discord channel", map[string]string{"DISCORD_BOT_TOKEN": "tok", "DISCORD_CHANNEL_IDS": "general"}, nil, `ChannelIDs[0] = "general"`, ""},
+		{"missing config file", with(map[string]string{"FAQBOT_CONFIG": "/nonexistent/faqbot.yaml"}), nil, "config file: open /nonexistent/faqbot.yaml", ""},
+		{"unknown key", file("log:\n  level: info\n  colour: red\n"), nil, `c.yaml:3: log.colour: unknown setting`, ""},
+		{"set twice", file("log.level: info\nlog:\n  level: debug\n"), nil, `c.yaml:3: log.level: set twice`, ""},
+		{"list where a value goes", file("guides: [a, b]\n"), nil, `c.yaml:1: guides: want a value`, ""},
+		{"empty value", file("guides:\n"), nil, `c.yaml:1: guides: want a value`, ""},
+		{"bad value in the file", file("shutdown_timeout: soon\n"), nil, `c.yaml:1: shutdown_timeout "soon": not a duration`, ""},
+		{"not a map", file("- a\n- b\n"), nil, `c.yaml:1: want a map of settings`, ""},
+		{"bad yaml", file("log: [\n"), nil, "c.yaml: yaml:", ""},
+		{"secret in the file not shown", file("question_log:\n  salt: [s3cr3t-salt]\n"), nil, "question_log.salt: want a value", "s3cr3t"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var stderr bytes.Buffer
+			code := run(context.Background(), tt.args, env(tt.env), io.Discard, &stderr)
+			if code != 2 || !strings.Contains(stderr.String(), tt.want) {
+				t.Errorf("exit %d, stderr %q; want 2 and %q", code, stderr.String(), tt.want)
+			}
+			if tt.hidden != "" && strings.Contains(stderr.String(), tt.hidden) {
+				t.Errorf("the message shows a secret: %q", stderr.String())
+			}
+		})
+	}
+}
+
+func TestEmptyConfigFile(t *testing.T) {
+	p := writeFile(t, "empty.yaml", "# nothing set\n")
+	cfg, _, err := loadConfig("faqbot", []string{"-config", p}, env(nil), io.Discard, nil)
+	if err != nil || cfg.LogLevel != "info" {
+		t.Errorf("empty file: %v, level %q", err, cfg.LogLevel)
+	}
+}
+
+// TestHelpListsEverySetting: faqbot -h documents every setting by its
+// three names.
+func TestHelpListsEverySetting(t *testing.T) {
+	var stderr bytes.Buffer
+	if code := run(context.Background(), []string{"-h"}, env(nil), io.Discard, &stderr); code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	help := stderr.String()
+	for _, s := range settings {
+		if !strings.Contains(help, s.env) || !strings.Contains(help, "file: "+s.key+")") {
+			t.Errorf("help lacks %s / %s", s.env, s.key)
+		}
+		if s.flag != "" && !strings.Contains(help, "-"+s.flag+" ") {
+			t.Errorf("help lacks -%s", s.flag)
+		}
+	}
+	for _, want := range []string{"-config FILE", "FAQBOT_CONFIG", "SIGHUP", "faqbot report", "askcli", "(default 127.0.0.1:9090)", "(default 90d)"} {
+		if !strings.Contains(help, want) {
+			t.Errorf("help lacks %q", want)
+		}
+	}
+}
+
+// TestDeployExamples: the example env file and config file set only known
+// settings, and load into a valid configuration.
+func TestDeployExamples(t *testing.T) {
+	f, err := os.Open("deploy/faqbot.env")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	known := map[string]bool{envConfig: true}
+	for _, s := range settings {
+		known[s.env] = true
+	}
+	vars := map[string]string{}
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		commented := strings.HasPrefix(line, "#")
+		line = strings.TrimPrefix(line, "#")
+		k, v, ok := strings.Cut(line, "=")
+		if !ok || strings.ContainsAny(k, " \t") {
+			continue // prose
+		}
+		if !known[k] {
+			t.Errorf("faqbot.env sets %s, which faqbot does not read", k)
+		}
+		if !commented {
+			vars[k] = v
+		}
+	}
+	vars["FAQBOT_CONFIG"] = "deploy/faqbot.yaml"
+	cfg, _, err := loadConfig("faqbot", nil, env(vars), io.Discard, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cfg.Validate(); err != nil {
+		t.Errorf("the examples do not validate: %v", err)
+	}
+	if cfg.QLog.Path != "/var/lib/faqbot/faqbot.db" || cfg.LogFormat != "json" || cfg.Telegram == nil || cfg.Discord == nil {
+		t.Errorf("the examples load as %+v", cfg)
+	}
+	unit, err := os.ReadFile("deploy/faqbot.service")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"ExecReload=/bin/kill -HUP $MAINPID", "EnvironmentFile=/etc/faqbot/faqbot.env", "StateDirectory=faqbot", "KillSignal=SIGTERM"} {
+		if !strings.Contains(string(unit), want) {
+			t.Errorf("faqbot.service lacks %s", want)
+		}
+	}
+}
