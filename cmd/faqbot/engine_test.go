@@ -42,7 +42,7 @@ func TestSwapWaitsForQuestionsInFlight(t *testing.T) {
 	}
 	var once sync.Once
 	finish := func() { once.Do(inFlight.mu.RUnlock) } // the question finishes
-	defer finish()                                     // also when the test fails early
+	defer finish()                                    // also when the test fails early
 	swapped := make(chan error, 1)
 	go func() { swapped <- live.swap(next) }()
 	waitFor(t, "the new engine to be current", func() bool { return live.cur.Load().eng == next })
