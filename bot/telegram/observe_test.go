@@ -1,0 +1,94 @@
+package telegram
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"faqbot/bot"
+	"faqbot/search"
+)
+
+// recordingObserver keeps what a bot.Observer is told, as strings.
+type recordingObserver struct {
+	mu     sync.Mutex
+	events []string
+}
+
+func (o *recordingObserver) add(e string) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.events = append(o.events, e)
+}
+
+func (o *recordingObserver) FloodDropped(a string)     { o.add("flood " + a) }
+func (o *recordingObserver) AdapterError(a, op string) { o.add("error " + a + " " + op) }
+func (o *recordingObserver) Connected(a string, up bool) {
+	o.add(fmt.Sprintf("connected %s %v", a, up))
+}
+func (o *recordingObserver) count(e string) (n int) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	for _, x := range o.events {
+		if x == e {
+			n++
+		}
+	}
+	return n
+}
+
+// askerAnswerer records the asker in the context of each question.
+type askerAnswerer struct {
+	fakeAnswerer
+	mu     sync.Mutex
+	askers []bot.Asker
+}
+
+func (a *askerAnswerer) Answer(ctx context.Context, q string, opts ...search.AskOption) (search.Answer, error) {
+	asker, _ := bot.AskerFrom(ctx)
+	a.mu.Lock()
+	a.askers = append(a.askers, asker)
+	a.mu.Unlock()
+	return a.fakeAnswerer.Answer(ctx, q, opts...)
+}
+
+func TestObserverAndAsker(t *testing.T) {
+	obs := &recordingObserver{}
+	ans := &askerAnswerer{}
+	h := startBot(t, ans, func(c *Config) { c.UserEvery, c.UserBurst = time.Minute, 2 }, WithObserver(obs))
+	if obs.count("connected telegram true") != 1 {
+		t.Errorf("not told the bot connected: %v", obs.events)
+	}
+
+	// Four questions from one user with a burst of two: two answered, two
+	// dropped by flood control (one with a notice).
+	for range 4 {
+		h.api.push(privateMsg(42, "en", "hello"))
+	}
+	waitFor(t, "two flood drops", func() bool { return obs.count("flood telegram") == 2 })
+	h.api.waitSent(t, 3) // two answers and the notice
+	ans.mu.Lock()
+	if len(ans.askers) != 2 || ans.askers[0] != (bot.Asker{Adapter: "telegram", User: "42"}) {
+		t.Errorf("askers %+v, want telegram/42 twice", ans.askers)
+	}
+	ans.mu.Unlock()
+
+	// A send Telegram refuses for good.
+	h.api.mu.Lock()
+	h.api.hook = func(method string, _ int) (int, string, bool) {
+		return 400, `{"ok":false,"error_code":400,"description":"Bad Request: chat not found"}`, method == "sendMessage"
+	}
+	h.api.mu.Unlock()
+	h.api.push(privateMsg(43, "en", "hello"))
+	waitFor(t, "the failed send to be observed", func() bool { return obs.count("error telegram sendMessage") == 1 })
+
+	h.stop(t)
+	if obs.count("connected telegram false") != 1 {
+		t.Errorf("not told the bot stopped: %v", obs.events)
+	}
+	if n := obs.count("error telegram getUpdates"); n != 0 {
+		t.Errorf("a clean stop counted %d polling errors", n)
+	}
+}
