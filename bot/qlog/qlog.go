@@ -23,7 +23,9 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
+	"os"
 	"regexp"
 	"strings"
 	"sync"
@@ -208,6 +210,13 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*Log, error) {
 	}
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
+	}
+	// Created here, readable by the owner alone (SQLite gives its journal
+	// files the same mode); an existing file keeps its mode.
+	if f, err := os.OpenFile(cfg.Path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600); err == nil {
+		f.Close()
+	} else if !errors.Is(err, fs.ErrExist) {
+		return nil, fmt.Errorf("open question log %s: %w", cfg.Path, err)
 	}
 	db, err := open(cfg.Path, false)
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -135,6 +136,15 @@ func TestQuestionsAreStoredPrivately(t *testing.T) {
 	}
 	if got := l.Stats(); got.Questions != 1 || got.Dropped != 0 || got.Failed != 0 {
 		t.Errorf("stats %+v", got)
+	}
+	for _, p := range []string{cfg.Path, cfg.Path + "-wal"} {
+		fi, err := os.Stat(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fi.Mode().Perm() != 0o600 {
+			t.Errorf("%s has mode %v, want 0600 (owner only)", p, fi.Mode().Perm())
+		}
 	}
 }
 

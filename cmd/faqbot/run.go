@@ -51,13 +51,16 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	// Caught from the start: SIGHUP's default action ends the process. One
+	// arriving while faqbot starts reloads the guides once it runs.
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
 	rt, err := New(ctx, cfg, log)
 	if err != nil {
 		log.Error("faqbot could not start", "err", err)
 		return 1
 	}
-	hup := make(chan os.Signal, 1)
-	signal.Notify(hup, syscall.SIGHUP)
 	reloaderDone := make(chan struct{})
 	stopReloader := make(chan struct{})
 	go func() {
@@ -72,7 +75,6 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		}
 	}()
 	err = rt.Run(ctx)
-	signal.Stop(hup)
 	close(stopReloader)
 	<-reloaderDone
 	if err != nil {
@@ -250,12 +252,12 @@ func (r *Runtime) Reload() error {
 	if err == nil {
 		err = r.live.swap(eng)
 	}
+	if errors.Is(err, errEngineClosed) {
+		log.Warn("reload skipped: faqbot is stopping")
+		return err
+	}
 	if err != nil {
 		r.m.reloads.WithLabelValues("failed").Inc()
-		if errors.Is(err, errEngineClosed) {
-			log.Warn("reload skipped: faqbot is stopping")
-			return err
-		}
 		for _, p := range guideProblems(err) {
 			log.Error("guide problem", "at", p.Pos.String(), "problem", p.Msg)
 		}
@@ -375,14 +377,4 @@ func (r *Runtime) Run(ctx context.Context) error {
 		r.log.Info("stopped")
 	}
 	return errors.Join(all...)
-}
-
-// Run is faqbot's Run for a configuration built in code: New, then
-// Runtime.Run.
-func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
-	rt, err := New(ctx, cfg, log)
-	if err != nil {
-		return err
-	}
-	return rt.Run(ctx)
 }
