@@ -308,6 +308,18 @@ func TestRuntimeServesBothAdapters(t *testing.T) {
 		t.Errorf("feedback %v, want %v (each linked to its question)", fb, wantFB)
 	}
 
+	body = waitMetric(t, ops, base, `faqbot_question_log_rows_total{table="questions"}`, 3)
+	if got := metric(body, `faqbot_question_log_rows_total{table="feedback"}`); got != 2 {
+		t.Errorf("feedback rows written: %v, want 2", got)
+	}
+
+	// Flood control: a sixth message within seconds from one Discord user
+	// is dropped (with a notice), and counted.
+	for i := range 6 {
+		dc.dispatch("MESSAGE_CREATE", dcDM(fmt.Sprint("f", i), "5002", "hi"))
+	}
+	waitMetric(t, ops, base, `faqbot_flood_dropped_total{adapter="discord"}`, 1)
+
 	// A broken guide: the reload fails with file:line, the old guide serves.
 	if err := os.WriteFile(guide, []byte(guideBroken), 0o644); err != nil {
 		t.Fatal(err)
