@@ -739,6 +739,7 @@ func TestTokenNeverInErrors(t *testing.T) {
 		addr := ln.Addr().String()
 		ln.Close()
 		cfg := testConfig("http://" + addr)
+		cfg.RetryFor = time.Second // a refused connection is retried that long
 		b, err := New(cfg, &fakeAnswerer{}, WithLogger(discardLogger()))
 		if err != nil {
 			t.Fatal(err)
