@@ -74,10 +74,10 @@ type FakeAPI struct {
 	calls      []Call
 	counts     map[string]int
 	polls      int
-	confirmed  int64                // the highest offset asked for: updates below it are confirmed
-	confirmAt  map[int64]time.Time  // when each update was first confirmed
-	pushed     []Pushed             // every update queued, in order
-	wake       chan struct{}        // closed when updates are queued
+	confirmed  int64               // the highest offset asked for: updates below it are confirmed
+	confirmAt  map[int64]time.Time // when each update was first confirmed
+	pushed     []Pushed            // every update queued, in order
+	wake       chan struct{}       // closed when updates are queued
 	hook       func(method string, attempt int) (status int, body string, ok bool)
 	faults     func(method string) Fault
 	faulted    map[string]int // faults served, by kind
