@@ -177,6 +177,14 @@ func checkOutgoing(r request) []string {
 	return bad
 }
 
+func mustJSON(tb testing.TB, v any) []byte {
+	b, err := json.Marshal(v)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return b
+}
+
 // panicked reports whether the log tells of a recovered panic.
 func panicked(logs string) bool {
 	return strings.Contains(logs, "panic in handler") || strings.Contains(logs, "answer engine panicked")
@@ -211,7 +219,17 @@ func fuzzEvent(f *testing.F, handle func(b *Bot, data []byte)) {
 // a mention, a support channel), with the real engine answering: no
 // panic, nothing outside checkOutgoing. Seeds: testdata/fuzz/FuzzMessageCreate.
 func FuzzMessageCreate(f *testing.F) {
-	f.Add([]byte(`{"id":"1","channel_id":"4000","guild_id":"3000","type":0,"content":"<@1000> 网页版怎么退出","author":{"id":"5000"},"mentions":[{"id":"1000"}]}`))
+	// Every bad input as a DM, a mention and a support-channel message;
+	// more seeds in testdata/fuzz/FuzzMessageCreate.
+	for _, in := range bottest.BadInputs() {
+		for _, m := range []map[string]any{
+			message("1", channelID, "", user(userID, false), in.Text),
+			message("2", channelID, guildID, user(userID, false), mentionOf(botUserID)+" "+in.Text, user(botUserID, true)),
+			message("3", channelID, guildID, user(userID, false), in.Text),
+		} {
+			f.Add(mustJSON(f, m))
+		}
+	}
 	fuzzEvent(f, func(b *Bot, data []byte) {
 		mc := &discordgo.MessageCreate{}
 		_ = json.Unmarshal(data, mc)
@@ -223,7 +241,14 @@ func FuzzMessageCreate(f *testing.F) {
 // INTERACTION_CREATE (/ask, /help, button presses): no panic, nothing
 // outside checkOutgoing. Seeds: testdata/fuzz/FuzzInteractionCreate.
 func FuzzInteractionCreate(f *testing.F) {
-	f.Add([]byte(`{"id":"1","application_id":"2000","type":2,"token":"t","version":1,"channel_id":"4000","locale":"zh-CN","member":{"user":{"id":"5000"}},"data":{"id":"9","name":"ask","type":1,"options":[{"name":"question","type":3,"value":"网页版怎么退出"}]}}`))
+	// Every bad input as /ask, every forged custom id as a press; more
+	// seeds in testdata/fuzz/FuzzInteractionCreate.
+	for _, in := range bottest.BadInputs() {
+		f.Add(mustJSON(f, slashAsk("1", "zh-CN", in.Text)))
+	}
+	for _, p := range bottest.ForgedPayloads() {
+		f.Add(mustJSON(f, press("2", p)))
+	}
 	fuzzEvent(f, func(b *Bot, data []byte) {
 		ic := &discordgo.InteractionCreate{}
 		_ = json.Unmarshal(data, ic)

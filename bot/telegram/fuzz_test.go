@@ -133,6 +133,26 @@ func checkOutgoing(c call) []string {
 func FuzzHandleUpdate(f *testing.F) {
 	f.Add([]byte(`{"update_id":1,"message":{"message_id":5,"date":1,"chat":{"id":42,"type":"private"},"from":{"id":42,"is_bot":false,"first_name":"U","language_code":"zh-hans"},"text":"网页版怎么退出"}}`))
 	f.Add([]byte(`{"update_id":2,"callback_query":{"id":"c","from":{"id":42,"is_bot":false,"first_name":"U"},"chat_instance":"ci","data":"a|en|web-log-out","message":{"message_id":5,"date":1,"chat":{"id":42,"type":"private"}}}}`))
+	// Every bad input as a private question and a group /ask, every forged
+	// button as a press; more seeds in testdata/fuzz/FuzzHandleUpdate.
+	seed := func(u map[string]any) {
+		u["update_id"] = 7
+		if m, ok := u["message"].(map[string]any); ok {
+			m["message_id"] = 3
+		}
+		b, err := json.Marshal(u)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	for _, in := range bottest.BadInputs() {
+		seed(privateMsg(42, "zh-hant", in.Text))
+		seed(groupMsg(43, "/ask "+in.Text))
+	}
+	for _, p := range bottest.ForgedPayloads() {
+		seed(callback("cq", 42, "en", 42, "private", 5, p))
+	}
 	rec := &recorder{}
 	logs := &lockedBuffer{}
 	polling := offlineBot(f, rec, logs, false)
