@@ -74,6 +74,14 @@ func (o *offsets) finish(id int64) {
 	o.changed = make(chan struct{})
 }
 
+// inFlight reports whether some update taken is not finished: then
+// getUpdates returns at once, with those updates again.
+func (o *offsets) inFlight() bool {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return len(o.pending) > 0
+}
+
 // changes returns a channel closed at the next finish.
 func (o *offsets) changes() <-chan struct{} {
 	o.mu.Lock()
@@ -86,12 +94,14 @@ const (
 	// firstRetryDelay is the first pause after a failed Bot API call (5xx,
 	// timeout, network error); it doubles up to Config.MaxBackoff.
 	firstRetryDelay = 250 * time.Millisecond
-	// redeliveryPause: when a batch holds only updates already in flight,
-	// the next getUpdates waits for one of them to finish, or this long.
-	redeliveryPause = 250 * time.Millisecond
-	// minPollGap spaces getUpdates calls that return at once (while
-	// answers are in flight, Telegram returns their updates at once).
-	minPollGap = 50 * time.Millisecond
+	// While answers are in flight, Telegram returns getUpdates at once,
+	// with their updates again: the next call waits for one of them to
+	// finish (but at least minPollGap after the last call), or maxPollGap.
+	// An answer held up for long (paced, or retried through an outage)
+	// thus costs five getUpdates a second, and delays new questions by
+	// up to maxPollGap.
+	minPollGap = 20 * time.Millisecond
+	maxPollGap = 200 * time.Millisecond
 	// maxBatchBytes bounds one getUpdates response: 100 updates of a few KB.
 	maxBatchBytes = 32 << 20
 	// batchLimit is the most updates one getUpdates returns (Telegram's
@@ -107,11 +117,19 @@ func (b *Bot) poll(ctx context.Context) error {
 	var backoff time.Duration
 	var last time.Time
 	for ctx.Err() == nil {
-		if gap := minPollGap - time.Since(last); gap > 0 && !sleep(ctx, gap) {
-			return nil
+		if changed := b.offsets.changes(); b.offsets.inFlight() {
+			if !sleep(ctx, minPollGap-time.Since(last)) {
+				return nil
+			}
+			t := time.NewTimer(max(maxPollGap-time.Since(last), 0))
+			select {
+			case <-changed:
+			case <-t.C:
+			case <-ctx.Done():
+			}
+			t.Stop()
 		}
 		last = time.Now()
-		changed := b.offsets.changes()
 		raws, err := b.getUpdates(ctx, b.offsets.offset(), b.cfg.PollTimeout, batchLimit)
 		if err != nil {
 			if ctx.Err() != nil {
@@ -133,54 +151,36 @@ func (b *Bot) poll(ctx context.Context) error {
 			continue
 		}
 		backoff = 0
-		fresh := 0
 		for _, raw := range raws {
-			taken, ok := b.takeRaw(ctx, raw)
-			if !ok {
+			if !b.takeRaw(ctx, raw) {
 				return nil // stopping: the rest stays with Telegram
 			}
-			if taken {
-				fresh++
-			}
-		}
-		if fresh == 0 && len(raws) > 0 {
-			// Only answers in flight came back: give them a moment.
-			t := time.NewTimer(redeliveryPause)
-			select {
-			case <-changed:
-			case <-t.C:
-			case <-ctx.Done():
-			}
-			t.Stop()
 		}
 	}
 	return nil
 }
 
-// takeRaw takes one update of a batch. taken is false for an update
-// already in flight; ok is false when the bot is stopping and the update
-// was left for Telegram to deliver again. An update that does not decode is
-// logged and skipped (it would fail the same way every time).
-func (b *Bot) takeRaw(ctx context.Context, raw json.RawMessage) (taken, ok bool) {
+// takeRaw takes one update of a batch, unless it is in flight already. It
+// reports false when the bot is stopping and the update was left for
+// Telegram to deliver again. An update that does not decode is logged and
+// skipped (it would fail the same way every time).
+func (b *Bot) takeRaw(ctx context.Context, raw json.RawMessage) bool {
 	var upd models.Update
 	if err := json.Unmarshal(raw, &upd); err != nil {
 		var id struct {
 			ID int64 `json:"update_id"`
 		}
-		if json.Unmarshal(raw, &id) != nil || !b.offsets.take(id.ID) {
-			return false, true
+		if json.Unmarshal(raw, &id) == nil && b.offsets.take(id.ID) {
+			b.log.Warn("update not understood: skipped", "update", id.ID, "err", err)
+			b.offsets.finish(id.ID)
 		}
-		b.log.Warn("update not understood: skipped", "update", id.ID, "err", err)
-		b.offsets.finish(id.ID)
-		return true, true
+		return true
 	}
 	if !b.offsets.take(upd.ID) {
-		return false, true
+		return true
 	}
-	if !b.dispatch(ctx, &upd, func() { b.offsets.finish(upd.ID) }) {
-		return true, false // pending for good: never confirmed
-	}
-	return true, true
+	// Not taken (stopping): pending for good, so never confirmed.
+	return b.dispatch(ctx, &upd, func() { b.offsets.finish(upd.ID) })
 }
 
 // confirm tells Telegram, once polling has stopped and the answers in

@@ -213,6 +213,13 @@ func (t statusTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	return resp, err
 }
 
+// CloseIdleConnections passes http.Client.CloseIdleConnections on.
+func (t statusTransport) CloseIdleConnections() {
+	if c, ok := t.next.(interface{ CloseIdleConnections() }); ok {
+		c.CloseIdleConnections()
+	}
+}
+
 // redactedError hides secrets in an error's message while keeping the
 // error chain for errors.Is and errors.As.
 type redactedError struct {

@@ -72,6 +72,7 @@ type FakeAPI struct {
 	nextUpdate int64
 	nextMsg    int
 	calls      []Call
+	sentOK     int // sendMessage calls answered 200
 	counts     map[string]int
 	polls      int
 	confirmed  int64               // the highest offset asked for: updates below it are confirmed
@@ -282,7 +283,18 @@ func (f *FakeAPI) serveFault(w http.ResponseWriter, r *http.Request, method stri
 func (f *FakeAPI) record(c Call) {
 	f.mu.Lock()
 	f.calls = append(f.calls, c)
+	if c.Method == "sendMessage" && c.Status == 200 {
+		f.sentOK++
+	}
 	f.mu.Unlock()
+}
+
+// SentCount is how many messages were sent successfully: Sent without
+// its cost.
+func (f *FakeAPI) SentCount() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.sentOK
 }
 
 func (f *FakeAPI) getUpdates(w http.ResponseWriter, r *http.Request, fields map[string]string) {
