@@ -200,4 +200,3 @@ func jsonEscapeKeepingBytes(s string) string {
 	}
 	return b.String()
 }
-
