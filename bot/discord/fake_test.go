@@ -76,7 +76,7 @@ type fakeDiscord struct {
 	// Gateway.
 	heartbeatMs   int
 	rejectIntents discordgo.Intent // IDENTIFY asking any of these is closed with 4014
-	closeIdentify int              // close every IDENTIFY with this code
+	closeIdentify int              // close every IDENTIFY (and RESUME) with this code
 	conn          *gatewayConn     // the live connection
 	allConns      []*gatewayConn
 	identifies    []discordgo.Intent
@@ -301,7 +301,14 @@ func (f *fakeDiscord) gateway(w http.ResponseWriter, r *http.Request) {
 			f.resumes++
 			refuse := f.refuseResume
 			f.refuseResume = false
+			code := f.closeIdentify // a refused token fails a RESUME too
 			f.mu.Unlock()
+			if code != 0 && !refuse {
+				c.mu.Lock()
+				ws.WriteMessage(websocket.CloseMessage, websocket.FormatCloseMessage(code, "Authentication failed."))
+				c.mu.Unlock()
+				return
+			}
 			if refuse {
 				c.send(map[string]any{"op": 9, "d": false})
 				continue
