@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"faqbot/bot/bottest"
 	"faqbot/bot/telegram/telegramtest"
 )
 
@@ -169,4 +170,91 @@ func TestOutageLosesNothing(t *testing.T) {
 	sort.Strings(whens)
 	t.Logf("questions: %v; all answered once, the last %v after recovery; faults served %v; %d failed sendMessage attempts",
 		whens, lastAnswer.Round(100*time.Millisecond), faulted, failedSends)
+}
+
+// TestRestartDuringOutage stops the bot while the Bot API is down and its
+// answers are being retried: Run returns (the answers are cancelled at the
+// shutdown timeout), none of their updates is confirmed, and the next run,
+// once the API is back, answers each question exactly once.
+func TestRestartDuringOutage(t *testing.T) {
+	t.Parallel()
+	api := telegramtest.NewFakeAPI(t)
+	var phase atomic.Int32 // 0 up, 1 down from the first answer on, 2 up again
+	api.SetFaults(func(method string) telegramtest.Fault {
+		if method == "sendMessage" {
+			phase.CompareAndSwap(0, 1)
+		}
+		if phase.Load() == 1 {
+			return telegramtest.BadGateway
+		}
+		return telegramtest.Fault{}
+	})
+	logs := &lockedBuffer{}
+	run := func() (stop func() error) {
+		cfg := testConfig(api.URL())
+		cfg.ShutdownTimeout, cfg.RequestTimeout = time.Second, time.Second
+		b, err := New(cfg, &fakeAnswerer{}, WithLogger(debugLogger(logs)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		go func() { done <- b.Run(ctx) }()
+		return func() error {
+			cancel()
+			select {
+			case err := <-done:
+				return err
+			case <-time.After(20 * time.Second):
+				return fmt.Errorf("Run did not return")
+			}
+		}
+	}
+
+	stop := run()
+	var us []map[string]any
+	for i := range 10 {
+		us = append(us, privateMsg(int64(100+i), "en", fmt.Sprint("question ", i)))
+	}
+	ids := api.Push(us...)
+	waitFor(t, "the outage", func() bool { return phase.Load() == 1 })
+	began := time.Now()
+	if err := stop(); err != nil {
+		t.Fatalf("first run: %v", err)
+	}
+	took := time.Since(began)
+	for _, p := range api.Pushed() {
+		if _, ok := api.ConfirmedAt(p.UpdateID); ok {
+			t.Errorf("update %d confirmed though its answer never went out", p.UpdateID)
+		}
+	}
+
+	phase.Store(2)
+	stop = run()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	for api.SentCount() < len(ids) && ctx.Err() == nil {
+		time.Sleep(10 * time.Millisecond) // polling interval
+	}
+	if err := stop(); err != nil {
+		t.Fatalf("second run: %v", err)
+	}
+	answered := map[int]int{}
+	for _, s := range api.Sent() {
+		answered[s.ReplyTo]++
+	}
+	for _, id := range ids {
+		if answered[id] != 1 {
+			t.Errorf("message %d answered %d times after the restart, want once", id, answered[id])
+		}
+	}
+	for _, p := range api.Pushed() {
+		if _, ok := api.ConfirmedAt(p.UpdateID); !ok {
+			t.Errorf("update %d not confirmed after the second run", p.UpdateID)
+		}
+	}
+	if leaks := bottest.Leaks(logs.String(), testToken, tokenSecret); len(leaks) > 0 {
+		t.Errorf("the logs show %q", leaks)
+	}
+	t.Logf("stopped during the outage in %v; %d questions answered once after the restart", took.Round(10*time.Millisecond), len(ids))
 }
