@@ -87,7 +87,7 @@ func localeLang(l discordgo.Locale) knowledge.Lang {
 func (b *Bot) onMessageCreate(_ *discordgo.Session, mc *discordgo.MessageCreate) {
 	defer b.recoverPanic("message")
 	m := mc.Message
-	// Without a channel there is nowhere to answer.
+	// Without a channel id that fits in a REST path, nowhere to answer.
 	if b.stopping.Load() || m == nil || m.Author == nil || !pathSafe(m.ChannelID) {
 		return
 	}

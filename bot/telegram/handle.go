@@ -121,7 +121,7 @@ func (b *Bot) logPanic(update int64, p any) {
 }
 
 // plan returns the work an update needs, or nil for none. It runs on the
-// library's worker, so it must be quick: no I/O.
+// polling loop (or the webhook request), so it must be quick: no I/O.
 func (b *Bot) plan(upd *models.Update) *job {
 	me := b.me.Load()
 	if me == nil {
