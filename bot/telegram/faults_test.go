@@ -64,7 +64,9 @@ func (o *outage) over() bool {
 func TestOutageLosesNothing(t *testing.T) {
 	t.Parallel()
 	o := &outage{window: 30 * time.Second}
-	h := startBot(t, &fakeAnswerer{}, func(c *Config) { c.RequestTimeout = 2 * time.Second })
+	// Pauses of at most 2 s, so that every kind of fault, 6 s each, meets
+	// both the polls and the answers' retries.
+	h := startBot(t, &fakeAnswerer{}, func(c *Config) { c.RequestTimeout, c.MaxBackoff = 2*time.Second, 2*time.Second })
 	h.api.SetFaults(o.plan)
 
 	var mu sync.Mutex
