@@ -16,7 +16,7 @@ HOLDOUT := search/testdata/eval/holdout.jsonl
 EVAL_FLOORS    := -min-answered 0.90 -min-top1 0.90 -min-top3 0.94 -min-declined 0.90 -max-wrong 0.06 -min-lang 0.88
 HOLDOUT_FLOORS := -min-answered 0.85 -min-top1 0.85 -min-top3 0.90 -min-declined 0.90 -max-wrong 0.08 -min-lang 0.85
 
-.PHONY: all build ask run run-bot test vet fmt-check unit eval bench fuzz clean
+.PHONY: all build ask run run-bot test vet fmt-check unit eval bench fuzz load clean
 
 all: build
 
@@ -59,17 +59,28 @@ bench: build
 	$(GO) test -tags=$(TAGS) -run '^$$' -bench . -benchmem -count 5 ./search/
 	$(GO) run -tags=$(TAGS) ./search/internal/benchreport -askcli $(BIN)/askcli -naive $(BIN)/askcli-gse -devset $(DEVSET)
 
-# Each fuzz target for FUZZTIME (make test runs their seed corpora).
+# Each fuzz target for FUZZTIME (make test runs their seed corpora:
+# the f.Add seeds and testdata/fuzz/<target>/ beside each package). A
+# failing input is written to testdata/fuzz/<target>/: commit it with the
+# fix, and it stays a regression test.
 FUZZTIME ?= 30s
 FUZZ := -run '^$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 5s
+FUZZ_TARGETS := \
+	FuzzParse:./knowledge/ FuzzLexicon:./knowledge/ \
+	FuzzNormalize:./search/ FuzzAnswer:./search/ \
+	FuzzRender:./bot/telegram/ FuzzRouteMessage:./bot/telegram/ FuzzHandleUpdate:./bot/telegram/ \
+	FuzzRender:./bot/discord/ FuzzSplitText:./bot/discord/ FuzzMessageCreate:./bot/discord/ FuzzInteractionCreate:./bot/discord/
 fuzz:
-	$(GO) test -tags=$(TAGS) $(FUZZ) -fuzz '^FuzzParse$$' ./knowledge/
-	$(GO) test -tags=$(TAGS) $(FUZZ) -fuzz '^FuzzNormalize$$' ./search/
-	$(GO) test -tags=$(TAGS) $(FUZZ) -fuzz '^FuzzAnswer$$' ./search/
-	$(GO) test -tags=$(TAGS) $(FUZZ) -fuzz '^FuzzRender$$' ./bot/telegram/
-	$(GO) test -tags=$(TAGS) $(FUZZ) -fuzz '^FuzzRouteMessage$$' ./bot/telegram/
-	$(GO) test -tags=$(TAGS) $(FUZZ) -fuzz '^FuzzRender$$' ./bot/discord/
-	$(GO) test -tags=$(TAGS) $(FUZZ) -fuzz '^FuzzSplitText$$' ./bot/discord/
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		echo "== $${t%%:*} ($${t#*:}, $(FUZZTIME))"; \
+		$(GO) test -tags=$(TAGS) $(FUZZ) -fuzz "^$${t%%:*}\$$" "$${t#*:}"; \
+	done
+
+# make load: 200 users asking 2,000 questions over 20 s through the
+# Telegram adapter and the real engine against the fake Bot API, without
+# the race detector; prints latency, memory and goroutine figures.
+load:
+	$(GO) test -tags=$(TAGS) -count=1 -run '^TestLoad$$' -v ./bot/telegram/ | grep -E '^(=== RUN|--- |\s+load_test)|^(ok|FAIL)'
 
 clean:
 	rm -rf $(BIN)

@@ -52,6 +52,7 @@ type Bot struct {
 	cfg      Config
 	answerer bot.Answerer
 	log      *slog.Logger
+	redactor *bot.Redactor // the token, out of logs and errors
 	sink     bot.FeedbackSink
 	obs      bot.Observer
 	limiter  *bot.UserLimiter
@@ -84,7 +85,7 @@ type Bot struct {
 type Option func(*Bot)
 
 // WithLogger sets the logger (default: discard). The bot adds
-// "adapter"="discord" to it.
+// "adapter"="discord" to it, and hides the token in every record it logs.
 func WithLogger(l *slog.Logger) Option {
 	return func(b *Bot) {
 		if l != nil {
@@ -154,7 +155,10 @@ func New(cfg Config, answerer bot.Answerer, opts ...Option) (*Bot, error) {
 	for _, o := range opts {
 		o(b)
 	}
-	b.log = b.log.With("adapter", adapterName)
+	// Every record is redacted: a token echoed in a response body, an
+	// error or a panic value never reaches the log.
+	b.redactor = bot.NewRedactor(trimBotPrefix(cfg.Token))
+	b.log = slog.New(b.redactor.Handler(b.log.Handler())).With("adapter", adapterName)
 	b.limiter.OnRefused(func() { b.obs.FloodDropped(adapterName) })
 	for _, id := range cfg.ChannelIDs {
 		b.channels[id] = true
@@ -231,7 +235,7 @@ func (b *Bot) Run(ctx context.Context) error {
 		return nil
 	}
 	if err := b.open(); err != nil {
-		return &gatewayError{op: "connect to the gateway", err: err}
+		return &gatewayError{op: "connect to the gateway", err: err, redactor: b.redactor}
 	}
 	b.obs.Connected(adapterName, true)
 	defer b.obs.Connected(adapterName, false)
@@ -356,7 +360,7 @@ func (b *Bot) supervise(ctx context.Context) error {
 				break
 			}
 			if isFatalClose(err) {
-				return &gatewayError{op: "reconnect to the gateway", err: err}
+				return &gatewayError{op: "reconnect to the gateway", err: err, redactor: b.redactor}
 			}
 			b.log.Warn("reconnecting to the gateway failed", "attempt", attempt, "retry_in", delay, "error", describeGatewayError(err))
 			if !sleep(ctx, delay) {
@@ -387,11 +391,14 @@ func isFatalClose(err error) bool {
 // gatewayError is a failure to connect. Its message explains the close
 // codes that need the operator, and leaves out URLs.
 type gatewayError struct {
-	op  string
-	err error
+	op       string
+	err      error
+	redactor *bot.Redactor
 }
 
-func (e *gatewayError) Error() string { return "discord: " + e.op + ": " + describeGatewayError(e.err) }
+func (e *gatewayError) Error() string {
+	return e.redactor.String("discord: " + e.op + ": " + describeGatewayError(e.err))
+}
 
 func (e *gatewayError) Unwrap() error { return e.err }
 

@@ -76,7 +76,7 @@ type fakeDiscord struct {
 	// Gateway.
 	heartbeatMs   int
 	rejectIntents discordgo.Intent // IDENTIFY asking any of these is closed with 4014
-	closeIdentify int              // close every IDENTIFY with this code
+	closeIdentify int              // close every IDENTIFY (and RESUME) with this code
 	conn          *gatewayConn     // the live connection
 	allConns      []*gatewayConn
 	identifies    []discordgo.Intent
@@ -85,11 +85,14 @@ type fakeDiscord struct {
 	heartbeats    int
 	seq           int64
 	msgID         int
+	refuseResume  bool             // answer the next RESUME with op 9 (not resumable)
+	missed        []map[string]any // dispatched while no connection was live
 }
 
 type gatewayConn struct {
-	ws *websocket.Conn
-	mu sync.Mutex // guards writes
+	ws    *websocket.Conn
+	mu    sync.Mutex // guards writes
+	noAck bool       // heartbeats go unanswered (guarded by fakeDiscord.mu)
 }
 
 func (c *gatewayConn) send(v any) error {
@@ -236,6 +239,13 @@ func (f *fakeDiscord) gateway(w http.ResponseWriter, r *http.Request) {
 	hb := f.heartbeatMs
 	f.mu.Unlock()
 	defer ws.Close()
+	defer func() {
+		f.mu.Lock()
+		if f.conn == c {
+			f.conn = nil // the client left
+		}
+		f.mu.Unlock()
+	}()
 	if c.send(map[string]any{"op": 10, "d": map[string]any{"heartbeat_interval": hb}}) != nil {
 		return
 	}
@@ -251,8 +261,11 @@ func (f *fakeDiscord) gateway(w http.ResponseWriter, r *http.Request) {
 		case 1:
 			f.mu.Lock()
 			f.heartbeats++
+			ack := !c.noAck
 			f.mu.Unlock()
-			c.send(map[string]any{"op": 11})
+			if ack {
+				c.send(map[string]any{"op": 11})
+			}
 		case 2:
 			var id struct {
 				Token   string           `json:"token"`
@@ -264,6 +277,7 @@ func (f *fakeDiscord) gateway(w http.ResponseWriter, r *http.Request) {
 			}
 			f.mu.Lock()
 			f.identifies = append(f.identifies, id.Intents)
+			f.missed = nil // a new session: what the old one missed is gone
 			code := f.closeIdentify
 			if id.Intents&f.rejectIntents != 0 {
 				code = 4014
@@ -285,8 +299,29 @@ func (f *fakeDiscord) gateway(w http.ResponseWriter, r *http.Request) {
 		case 6:
 			f.mu.Lock()
 			f.resumes++
+			refuse := f.refuseResume
+			f.refuseResume = false
+			code := f.closeIdentify // a refused token fails a RESUME too
 			f.mu.Unlock()
+			if code != 0 && !refuse {
+				c.mu.Lock()
+				ws.WriteMessage(websocket.CloseMessage, websocket.FormatCloseMessage(code, "Authentication failed."))
+				c.mu.Unlock()
+				return
+			}
+			if refuse {
+				c.send(map[string]any{"op": 9, "d": false})
+				continue
+			}
 			f.becomeLive(c, "RESUMED", map[string]any{})
+			// Discord replays what the session missed.
+			f.mu.Lock()
+			missed := f.missed
+			f.missed = nil
+			f.mu.Unlock()
+			for _, ev := range missed {
+				f.dispatch(ev["t"].(string), ev["d"])
+			}
 		}
 	}
 }
@@ -312,7 +347,8 @@ func (f *fakeDiscord) dispatch(event string, d any) {
 	seq := f.seq
 	f.mu.Unlock()
 	if c == nil {
-		f.t.Fatalf("dispatch %s: no gateway connection", event)
+		f.t.Errorf("dispatch %s: no gateway connection", event)
+		return
 	}
 	if err := c.send(map[string]any{"op": 0, "t": event, "s": seq, "d": d}); err != nil {
 		f.t.Fatalf("dispatch %s: %v", event, err)
@@ -328,6 +364,54 @@ func (f *fakeDiscord) drop() {
 	f.mu.Unlock()
 	if c != nil {
 		c.ws.UnderlyingConn().Close()
+	}
+}
+
+// dispatchOrKeep sends an event on the live connection, or keeps it for
+// the session to get when it resumes, as Discord does.
+func (f *fakeDiscord) dispatchOrKeep(event string, d any) {
+	f.t.Helper()
+	f.mu.Lock()
+	if f.conn == nil {
+		f.missed = append(f.missed, map[string]any{"t": event, "d": d})
+		f.mu.Unlock()
+		return
+	}
+	f.mu.Unlock()
+	f.dispatch(event, d)
+}
+
+// closeWith closes the live connection with a close frame carrying code,
+// as Discord does when it drops a session.
+func (f *fakeDiscord) closeWith(code int) {
+	f.mu.Lock()
+	c := f.conn
+	f.conn = nil
+	f.mu.Unlock()
+	if c != nil {
+		c.mu.Lock()
+		c.ws.WriteMessage(websocket.CloseMessage, websocket.FormatCloseMessage(code, "closed by the fake"))
+		c.mu.Unlock()
+		c.ws.Close()
+	}
+}
+
+// invalidSession sends op 9 INVALID SESSION on the live connection.
+func (f *fakeDiscord) invalidSession(resumable bool) {
+	f.mu.Lock()
+	c := f.conn
+	f.mu.Unlock()
+	if c != nil {
+		c.send(map[string]any{"op": 9, "d": resumable})
+	}
+}
+
+// stopAcking leaves the live connection's heartbeats unanswered.
+func (f *fakeDiscord) stopAcking() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.conn != nil {
+		f.conn.noAck = true
 	}
 }
 
@@ -516,6 +600,12 @@ func (b *syncBuffer) Write(p []byte) (int, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) reset() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.buf.Reset()
 }
 
 func (b *syncBuffer) String() string {

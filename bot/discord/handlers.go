@@ -47,6 +47,22 @@ func mentions(m *discordgo.Message, id string) bool {
 	return strings.Contains(m.Content, "<@"+id+">") || strings.Contains(m.Content, "<@!"+id+">")
 }
 
+// pathSafe reports whether s can go into a REST path as it is. discordgo
+// pastes ids and tokens into URLs unescaped; those Discord sends are
+// digits, letters, '.', '_' and '-', and anything else ("/", "?", "#")
+// would send the request to another endpoint.
+func pathSafe(s string) bool {
+	if s == "" || len(s) > 512 {
+		return false
+	}
+	for _, r := range s {
+		if !(r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r == '.' || r == '_' || r == '-') {
+			return false
+		}
+	}
+	return true
+}
+
 // guessLang picks the language of the bot's own messages for a message
 // with no locale: Chinese when it has Chinese characters.
 func guessLang(text string) knowledge.Lang {
@@ -71,7 +87,8 @@ func localeLang(l discordgo.Locale) knowledge.Lang {
 func (b *Bot) onMessageCreate(_ *discordgo.Session, mc *discordgo.MessageCreate) {
 	defer b.recoverPanic("message")
 	m := mc.Message
-	if b.stopping.Load() || m == nil || m.Author == nil {
+	// Without a channel id that fits in a REST path, nowhere to answer.
+	if b.stopping.Load() || m == nil || m.Author == nil || !pathSafe(m.ChannelID) {
 		return
 	}
 	self := b.self()
@@ -186,7 +203,8 @@ func (b *Bot) logAnswer(via string, a search.Answer, start time.Time) {
 func (b *Bot) onInteractionCreate(_ *discordgo.Session, ic *discordgo.InteractionCreate) {
 	defer b.recoverPanic("interaction")
 	i := ic.Interaction
-	if b.stopping.Load() || i == nil {
+	// Without its ids and token an interaction cannot be answered.
+	if b.stopping.Load() || i == nil || !pathSafe(i.ID) || !pathSafe(i.Token) || !pathSafe(i.AppID) {
 		return
 	}
 	user := interactionUser(i)
@@ -196,15 +214,20 @@ func (b *Bot) onInteractionCreate(_ *discordgo.Session, ic *discordgo.Interactio
 	lang := localeLang(i.Locale)
 	switch i.Type {
 	case discordgo.InteractionApplicationCommand:
-		if !b.allowInteraction(i, user.ID, lang) {
+		// Not i.ApplicationCommandData(): it panics when the data did not
+		// decode (discordgo hands over what it could read).
+		data, ok := i.Data.(discordgo.ApplicationCommandInteractionData)
+		if !ok || !b.allowInteraction(i, user.ID, lang) {
 			return
 		}
-		data := i.ApplicationCommandData()
 		switch data.Name {
 		case commandAsk:
 			question := ""
-			if o := data.GetOption(optionQuestion); o != nil && o.Type == discordgo.ApplicationCommandOptionString {
-				question = strings.TrimSpace(o.StringValue())
+			if o := data.GetOption(optionQuestion); o != nil {
+				// Not o.StringValue(): it panics on a value that is not a string.
+				if s, ok := o.Value.(string); ok && o.Type == discordgo.ApplicationCommandOptionString {
+					question = strings.TrimSpace(s)
+				}
 			}
 			if question == "" {
 				b.spawn("ask usage", func(ctx context.Context) { b.ephemeral(ctx, i, bot.Text(bot.MsgAskUsage, lang)) })
@@ -219,7 +242,8 @@ func (b *Bot) onInteractionCreate(_ *discordgo.Session, ic *discordgo.Interactio
 			b.spawn("help", func(ctx context.Context) { b.ephemeral(ctx, i, helpText(lang)) })
 		}
 	case discordgo.InteractionMessageComponent:
-		p, err := bot.ParsePayload(i.MessageComponentData().CustomID)
+		data, _ := i.Data.(discordgo.MessageComponentInteractionData) // as above
+		p, err := bot.ParsePayload(data.CustomID)
 		if err == nil {
 			lang = p.Lang // the language of the message the button is on
 		}

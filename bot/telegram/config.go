@@ -44,10 +44,8 @@ type Config struct {
 	PollTimeout time.Duration
 	// RequestTimeout bounds every other Bot API call.
 	RequestTimeout time.Duration
-	// Workers take updates off the library's queue; MaxInFlight bounds the
-	// questions being answered at once (further updates wait, so Telegram
-	// keeps them until there is room).
-	Workers     int
+	// MaxInFlight bounds the questions being answered at once (further
+	// updates wait, so Telegram keeps them until there is room).
 	MaxInFlight int
 
 	// Per-user flood control: UserBurst questions at once, then one every
@@ -70,11 +68,18 @@ type Config struct {
 	MaxSendDelay    time.Duration
 	MaxChats        int
 
-	// MaxRetries is how often a call refused with 429 Too Many Requests is
-	// retried after the retry_after Telegram asks for; a retry_after longer
-	// than MaxRetryAfter is not waited for.
+	// MaxRetries is how often a Bot API call is tried again after a 429
+	// Too Many Requests (after the retry_after Telegram asks for; one
+	// longer than MaxRetryAfter is not waited for), a 5xx, a timeout or a
+	// network error (after a pause doubling up to MaxBackoff). No retry
+	// starts later than RetryFor after the first attempt: an answer held
+	// up by an outage goes out when Telegram is back, if that is within
+	// RetryFor. A failing getUpdates is retried for as long as it fails,
+	// with the same pauses.
 	MaxRetries    int
 	MaxRetryAfter time.Duration
+	MaxBackoff    time.Duration
+	RetryFor      time.Duration
 
 	// ShutdownTimeout bounds how long Run waits for answers in flight once
 	// its context is done.
@@ -90,7 +95,6 @@ func DefaultConfig() Config {
 		ListenAddr:      ":8443",
 		PollTimeout:     50 * time.Second,
 		RequestTimeout:  30 * time.Second,
-		Workers:         4,
 		MaxInFlight:     256,
 		UserEvery:       2 * time.Second,
 		UserBurst:       5,
@@ -102,8 +106,10 @@ func DefaultConfig() Config {
 		GlobalPerSecond: 30,
 		MaxSendDelay:    time.Minute,
 		MaxChats:        100_000,
-		MaxRetries:      3,
+		MaxRetries:      20,
 		MaxRetryAfter:   time.Minute,
+		MaxBackoff:      5 * time.Second,
+		RetryFor:        2 * time.Minute,
 		ShutdownTimeout: 10 * time.Second,
 	}
 }
@@ -166,6 +172,8 @@ func (c Config) Validate() error {
 		{"GroupEvery", c.GroupEvery, time.Nanosecond},
 		{"MaxSendDelay", c.MaxSendDelay, 0},
 		{"MaxRetryAfter", c.MaxRetryAfter, 0},
+		{"MaxBackoff", c.MaxBackoff, time.Millisecond},
+		{"RetryFor", c.RetryFor, 0},
 		{"ShutdownTimeout", c.ShutdownTimeout, 0},
 	}
 	for _, p := range positive {
@@ -178,7 +186,6 @@ func (c Config) Validate() error {
 		v    int
 		min  int
 	}{
-		{"Workers", c.Workers, 1},
 		{"MaxInFlight", c.MaxInFlight, 1},
 		{"UserBurst", c.UserBurst, 1},
 		{"MaxUsers", c.MaxUsers, 1},

@@ -26,7 +26,8 @@ func TestConfigValidate(t *testing.T) {
 		{"bad listen address", func(c *Config) { c.WebhookURL = "https://x/y"; c.ListenAddr = "8443" }, `ListenAddr "8443"`},
 		{"bad secret", func(c *Config) { c.WebhookSecret = "has space" }, "WebhookSecret must be"},
 		{"short poll", func(c *Config) { c.PollTimeout = time.Millisecond }, "PollTimeout 1ms"},
-		{"no workers", func(c *Config) { c.Workers = 0 }, "Workers 0"},
+		{"nothing in flight", func(c *Config) { c.MaxInFlight = 0 }, "MaxInFlight 0"},
+		{"no backoff", func(c *Config) { c.MaxBackoff = 0 }, "MaxBackoff 0s"},
 		{"negative retries", func(c *Config) { c.MaxRetries = -1 }, "MaxRetries -1"},
 		{"no global rate", func(c *Config) { c.GlobalPerSecond = 0 }, "GlobalPerSecond 0"},
 	}

@@ -23,23 +23,6 @@ type job struct {
 	apologize func(ctx context.Context)
 }
 
-// onUpdate is the library's handler for every update it long-polls. The
-// library hands updates over one at a time (an unbuffered queue), so an
-// update is either taken here or never confirmed to Telegram, which then
-// delivers it again after a restart: none is lost at shutdown. An update
-// taken is handled even when Run's context is done, so this waits for a
-// slot with the context answers run in, not the library's.
-func (b *Bot) onUpdate(_ context.Context, _ *tgbot.Bot, upd *models.Update) {
-	for last := b.lastTaken.Load(); upd.ID > last && !b.lastTaken.CompareAndSwap(last, upd.ID); last = b.lastTaken.Load() {
-	}
-	b.mu.RLock()
-	work := b.work
-	b.mu.RUnlock()
-	if !b.dispatch(work, upd) {
-		b.log.Warn("update dropped at the shutdown timeout", "update", upd.ID)
-	}
-}
-
 // dispatch decides quickly what an update needs and starts a goroutine for
 // the slow part, once a slot is free: answers run concurrently across users,
 // at most MaxInFlight at a time. An update delivered twice is handled once.
@@ -47,11 +30,24 @@ func (b *Bot) onUpdate(_ context.Context, _ *tgbot.Bot, upd *models.Update) {
 // running, or ctx ended while waiting for a slot), so a webhook can ask
 // Telegram to deliver it again. A panic is recovered, logged, and costs only
 // this update.
-func (b *Bot) dispatch(ctx context.Context, upd *models.Update) (accepted bool) {
+//
+// finished, when not nil, is called once the update needs nothing more:
+// its answer sent, or given up (a refusal from Telegram, retries
+// exhausted), or nothing to do. It is not called for an update not taken,
+// nor for one whose answer was cancelled at the shutdown timeout: those
+// must come again.
+func (b *Bot) dispatch(ctx context.Context, upd *models.Update, finished func()) (accepted bool) {
+	if finished == nil {
+		finished = func() {}
+	}
+	spawned := false
 	defer func() {
 		if p := recover(); p != nil {
 			b.logPanic(upd.ID, p)
 			accepted = true // handled, badly: taking it again would panic again
+		}
+		if accepted && !spawned {
+			finished()
 		}
 	}()
 	if !b.running() {
@@ -74,19 +70,25 @@ func (b *Bot) dispatch(ctx context.Context, upd *models.Update) (accepted bool) 
 		return false
 	}
 	if !b.updates.add(strconv.FormatInt(upd.ID, 10)) {
-		return true // delivered again (a webhook retry): handled already
+		// Delivered again (a webhook retry): taken already, and finished
+		// by the first delivery's job.
+		spawned = true
+		return true
 	}
 	j := b.plan(upd)
 	if j == nil {
 		return true
 	}
 	b.inflight.Add(1)
-	release = false
+	release, spawned = false, true
 	work := b.work
 	go func() {
 		defer b.inflight.Done()
 		defer func() { <-b.slots }()
 		b.runJob(work, j)
+		if work.Err() == nil {
+			finished()
+		}
 	}()
 	return true
 }
@@ -115,11 +117,11 @@ func (b *Bot) runJob(ctx context.Context, j *job) {
 }
 
 func (b *Bot) logPanic(update int64, p any) {
-	b.log.Error("panic while handling an update; serving on", "update", update, "panic", b.redactor.Replace(fmt.Sprint(p)), "stack", string(debug.Stack()))
+	b.log.Error("panic while handling an update; serving on", "update", update, "panic", b.redactor.String(fmt.Sprint(p)), "stack", string(debug.Stack()))
 }
 
 // plan returns the work an update needs, or nil for none. It runs on the
-// library's worker, so it must be quick: no I/O.
+// polling loop (or the webhook request), so it must be quick: no I/O.
 func (b *Bot) plan(upd *models.Update) *job {
 	me := b.me.Load()
 	if me == nil {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"faqbot/bot"
+	"faqbot/bot/telegram/telegramtest"
 	"faqbot/search"
 )
 
@@ -65,10 +66,10 @@ func TestObserverAndAsker(t *testing.T) {
 	// Four questions from one user with a burst of two: two answered, two
 	// dropped by flood control (one with a notice).
 	for range 4 {
-		h.api.push(privateMsg(42, "en", "hello"))
+		h.api.Push(privateMsg(42, "en", "hello"))
 	}
 	waitFor(t, "two flood drops", func() bool { return obs.count("flood telegram") == 2 })
-	h.api.waitSent(t, 3) // two answers and the notice
+	h.api.WaitSent(t, 3) // two answers and the notice
 	ans.mu.Lock()
 	if len(ans.askers) != 2 || ans.askers[0] != (bot.Asker{Adapter: "telegram", User: "42"}) {
 		t.Errorf("askers %+v, want telegram/42 twice", ans.askers)
@@ -76,12 +77,10 @@ func TestObserverAndAsker(t *testing.T) {
 	ans.mu.Unlock()
 
 	// A send Telegram refuses for good.
-	h.api.mu.Lock()
-	h.api.hook = func(method string, _ int) (int, string, bool) {
+	h.api.SetHook(func(method string, _ int) (int, string, bool) {
 		return 400, `{"ok":false,"error_code":400,"description":"Bad Request: chat not found"}`, method == "sendMessage"
-	}
-	h.api.mu.Unlock()
-	h.api.push(privateMsg(43, "en", "hello"))
+	})
+	h.api.Push(privateMsg(43, "en", "hello"))
 	waitFor(t, "the failed send to be observed", func() bool { return obs.count("error telegram sendMessage") == 1 })
 
 	h.stop(t)
@@ -90,5 +89,27 @@ func TestObserverAndAsker(t *testing.T) {
 	}
 	if n := obs.count("error telegram getUpdates"); n != 0 {
 		t.Errorf("a clean stop counted %d polling errors", n)
+	}
+}
+
+// A Bot API outage takes the bot out of readiness until polling works
+// again.
+func TestObserverSeesPollingOutage(t *testing.T) {
+	obs := &recordingObserver{}
+	h := startBot(t, &fakeAnswerer{}, nil, WithObserver(obs))
+	h.api.SetFaults(func(method string) telegramtest.Fault {
+		if method == "getUpdates" {
+			return telegramtest.BadGateway
+		}
+		return telegramtest.Fault{}
+	})
+	waitFor(t, "the outage to be observed", func() bool {
+		return obs.count("connected telegram false") == 1 && obs.count("error telegram getUpdates") >= 1
+	})
+	h.api.SetFaults(nil)
+	waitFor(t, "the recovery to be observed", func() bool { return obs.count("connected telegram true") == 2 })
+	h.stop(t)
+	if n := obs.count("connected telegram false"); n != 2 {
+		t.Errorf("told %d times the bot was down, want 2 (outage, stop): %v", n, obs.events)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"faqbot/bot"
+	"faqbot/bot/bottest"
 	"faqbot/knowledge"
 	"faqbot/search"
 )
@@ -124,6 +125,9 @@ func FuzzRender(f *testing.F) {
 		for i, p := range parts {
 			if err := checkPart(p, MaxMessageLen); err != "" {
 				t.Fatalf("part %d of %q: %s", i, p, err)
+			}
+			if err := bottest.TelegramHTML(p); err != nil {
+				t.Fatalf("part %d of %q: not Telegram HTML: %v", i, p, err)
 			}
 		}
 		if got, want := plain(parts), plainWant(a); got != want {

@@ -4,8 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
+	"log/slog"
+	"net/http"
+	"net/url"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	tgbot "github.com/go-telegram/bot"
@@ -121,35 +124,102 @@ func (p *pacer) wait(ctx context.Context, chat int64, private bool) error {
 	return p.global.Wait(ctx)
 }
 
-// call runs one Bot API request, retrying after a 429 Too Many Requests as
-// long as Telegram asks (retry_after) within the configured bounds. Errors
-// come back with the token and webhook secret redacted.
+// call runs one Bot API request, retrying what Telegram did not act on or
+// may not have received: a 429 Too Many Requests after the retry_after it
+// asks (unless that is over MaxRetryAfter), and a 5xx, a timeout or a
+// network error (a reset, a refused connection) after a pause that doubles
+// from firstRetryDelay up to MaxBackoff. It tries at most MaxRetries times
+// more, and starts no retry later than RetryFor after the first attempt.
+// A 4xx other than 429 is final: the same request gets the same answer.
+//
+// The retries trade a possible duplicate for a loss: a request whose
+// response was lost (a 5xx from a proxy, a reset, a timeout) may have been
+// carried out all the same, and a repeated sendMessage then shows the
+// answer twice. For a support bot a repeated answer is the smaller harm.
+// Errors come back with the token and webhook secret redacted.
 func (b *Bot) call(ctx context.Context, method string, do func(context.Context) error) error {
+	start := time.Now()
+	backoff := firstRetryDelay
 	for attempt := 0; ; attempt++ {
-		rctx, cancel := context.WithTimeout(ctx, b.cfg.RequestTimeout)
+		status := new(atomic.Int32)
+		rctx, cancel := context.WithTimeout(context.WithValue(ctx, statusKey{}, status), b.cfg.RequestTimeout)
 		err := do(rctx)
+		timedOut := errors.Is(rctx.Err(), context.DeadlineExceeded)
 		cancel()
 		if err == nil {
 			return nil
 		}
-		var tooMany *tgbot.TooManyRequestsError
-		if !errors.As(err, &tooMany) {
+		if ctx.Err() != nil {
+			return fmt.Errorf("%s: %w", method, ctx.Err())
+		}
+		wait, why, retry := retryable(err, int(status.Load()), timedOut, backoff)
+		if !retry {
 			b.observeError(ctx, method)
 			return b.redact(fmt.Errorf("%s: %w", method, err))
 		}
-		wait := time.Duration(max(tooMany.RetryAfter, 1)) * time.Second
-		if attempt >= b.cfg.MaxRetries || wait > b.cfg.MaxRetryAfter {
+		if why == "rate limited" && wait > b.cfg.MaxRetryAfter {
+			b.observeError(ctx, method)
+			return b.redact(fmt.Errorf("%s: asked to wait %v: %w", method, wait, err))
+		}
+		if attempt >= b.cfg.MaxRetries || time.Since(start)+wait > b.cfg.RetryFor {
 			b.observeError(ctx, method)
 			return b.redact(fmt.Errorf("%s: gave up after %d attempts: %w", method, attempt+1, err))
 		}
-		b.log.Warn("Telegram asks to slow down; retrying", "method", method, "retry_after", wait, "attempt", attempt+1)
-		t := time.NewTimer(wait)
-		select {
-		case <-t.C:
-		case <-ctx.Done():
-			t.Stop()
+		level := slog.LevelDebug // answers in flight through an outage would flood the log
+		if method != "sendMessage" {
+			level = slog.LevelWarn
+		}
+		b.log.Log(ctx, level, "Bot API call failed; retrying", "method", method, "reason", why, "retry_in", wait, "attempt", attempt+1, "err", b.redact(err))
+		if !sleep(ctx, wait) {
 			return fmt.Errorf("%s: %w", method, ctx.Err())
 		}
+		if why != "rate limited" {
+			backoff = min(backoff*2, b.cfg.MaxBackoff)
+		}
+	}
+}
+
+// retryable decides whether a failed call is worth another try, and after
+// how long. status is the HTTP status of the response (0 without one).
+func retryable(err error, status int, timedOut bool, backoff time.Duration) (wait time.Duration, why string, retry bool) {
+	if tooMany, ok := errors.AsType[*tgbot.TooManyRequestsError](err); ok {
+		return time.Duration(max(tooMany.RetryAfter, 1)) * time.Second, "rate limited", true
+	}
+	switch {
+	case status >= 500:
+		return backoff, "server error", true
+	case status != 0:
+		return 0, "", false // Telegram answered: a 4xx, or a body that does not read
+	case timedOut:
+		return backoff, "timeout", true
+	}
+	if _, ok := errors.AsType[*url.Error](err); ok {
+		return backoff, "network error", true
+	}
+	return 0, "", false
+}
+
+// statusKey is the context key under which call asks statusTransport for
+// the HTTP status of a response: the library reports a 5xx only as text.
+type statusKey struct{}
+
+// statusTransport notes the status of each Bot API response for call.
+type statusTransport struct{ next http.RoundTripper }
+
+func (t statusTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := t.next.RoundTrip(req)
+	if err == nil {
+		if s, ok := req.Context().Value(statusKey{}).(*atomic.Int32); ok {
+			s.Store(int32(resp.StatusCode))
+		}
+	}
+	return resp, err
+}
+
+// CloseIdleConnections passes http.Client.CloseIdleConnections on.
+func (t statusTransport) CloseIdleConnections() {
+	if c, ok := t.next.(interface{ CloseIdleConnections() }); ok {
+		c.CloseIdleConnections()
 	}
 }
 
@@ -178,16 +248,6 @@ func (b *Bot) redact(err error) error {
 	if err == nil {
 		return nil
 	}
-	msg := b.redactor.Replace(err.Error())
+	msg := b.redactor.String(err.Error())
 	return &redactedError{msg: msg, err: err}
-}
-
-func newRedactor(secrets ...string) *strings.Replacer {
-	var pairs []string
-	for _, s := range secrets {
-		if len(s) >= 8 {
-			pairs = append(pairs, s, "[redacted]")
-		}
-	}
-	return strings.NewReplacer(pairs...)
 }

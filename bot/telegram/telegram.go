@@ -15,15 +15,12 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -49,18 +46,18 @@ type Bot struct {
 	api      *tgbot.Bot
 	client   *http.Client
 	listener net.Listener
-	redactor *strings.Replacer
+	redactor *bot.Redactor
 
 	users   *bot.UserLimiter
 	pacer   *pacer
 	votes   *recentSet // feedback counted once per user and message
 	updates *recentSet // update ids taken, against deliveries twice
+	offsets *offsets   // what long polling may confirm to Telegram
 
 	slots    chan struct{} // one per answer in flight
 	inflight sync.WaitGroup
 
-	me        atomic.Pointer[identity]
-	lastTaken atomic.Int64 // the last update taken from the long poll
+	me atomic.Pointer[identity]
 
 	mu      sync.RWMutex // guards state and work against inflight.Add racing Wait
 	state   int
@@ -93,7 +90,8 @@ type options struct {
 }
 
 // WithLogger sets the logger (default: slog.Default()). The bot adds
-// adapter=telegram.
+// adapter=telegram, and hides the token and the webhook secret in every
+// record it logs.
 func WithLogger(l *slog.Logger) Option { return func(o *options) { o.log = l } }
 
 // WithFeedbackSink sets where 👍/👎 go (default: bot.DiscardFeedback).
@@ -103,8 +101,9 @@ func WithFeedbackSink(s bot.FeedbackSink) Option { return func(o *options) { o.s
 // and the connection (default: bot.NopObserver).
 func WithObserver(obs bot.Observer) Option { return func(o *options) { o.obs = obs } }
 
-// WithHTTPClient sets the client for Bot API calls. Its Timeout, if any,
-// must exceed Config.PollTimeout, or long polls fail.
+// WithHTTPClient sets the client for Bot API calls (the bot uses a copy
+// whose transport notes each response's status, for retries). Its
+// Timeout, if any, must exceed Config.PollTimeout, or long polls fail.
 func WithHTTPClient(c *http.Client) Option { return func(o *options) { o.client = c } }
 
 // WithListener makes webhook mode serve on l instead of listening on
@@ -133,54 +132,51 @@ func New(cfg Config, answerer bot.Answerer, opts ...Option) (*Bot, error) {
 		cfg.WebhookSecret = secret
 	}
 	cfg.APIURL = strings.TrimRight(cfg.APIURL, "/")
-	if o.client == nil {
-		o.client = &http.Client{Timeout: cfg.PollTimeout + cfg.RequestTimeout}
+	client := &http.Client{Timeout: cfg.PollTimeout + cfg.RequestTimeout}
+	if o.client != nil {
+		c := *o.client
+		client = &c
 	}
+	next := client.Transport
+	if next == nil {
+		next = http.DefaultTransport
+	}
+	client.Transport = statusTransport{next: next}
 	secretHalf := ""
 	if _, after, ok := strings.Cut(cfg.Token, ":"); ok {
 		secretHalf = after
 	}
+	redactor := bot.NewRedactor(cfg.Token, secretHalf, cfg.WebhookSecret)
 	b := &Bot{
 		cfg:      cfg,
 		answerer: answerer,
 		sink:     o.sink,
 		obs:      o.obs,
-		client:   o.client,
-		log:      o.log.With("adapter", "telegram"),
+		client:   client,
+		log:      slog.New(redactor.Handler(o.log.Handler())).With("adapter", "telegram"),
 		listener: o.listener,
-		redactor: newRedactor(cfg.Token, secretHalf, cfg.WebhookSecret),
+		redactor: redactor,
 		users:    bot.NewUserLimiter(cfg.UserEvery, cfg.UserBurst, cfg.MaxUsers),
 		pacer:    newPacer(cfg),
 		votes:    newRecentSet(10_000),
 		updates:  newRecentSet(10_000),
+		offsets:  newOffsets(),
 		slots:    make(chan struct{}, cfg.MaxInFlight),
 	}
 	b.users.OnRefused(func() { b.obs.FloodDropped(adapterName) })
+	// The library only makes the calls: long polling is the bot's own
+	// (poll.go), and so is the webhook handler (webhook.go). Its command
+	// matcher, which indexes the text with entity offsets unchecked and
+	// panics on a malformed bot_command entity, is never used.
 	libOpts := []tgbot.Option{
 		tgbot.WithSkipGetMe(), // Run calls getMe, with its context
-		// The library's poll timeout is one second longer than the wait it
-		// asks Telegram for.
-		tgbot.WithHTTPClient(cfg.PollTimeout+time.Second, o.client),
-		// Only a default handler: the library's command matcher indexes the
-		// text with entity offsets unchecked and panics on a malformed
-		// bot_command entity, so no handler is registered with it.
-		tgbot.WithDefaultHandler(b.onUpdate),
+		tgbot.WithHTTPClient(cfg.PollTimeout+time.Second, client),
 		tgbot.WithErrorsHandler(func(err error) {
 			b.log.Warn("bot API library", "err", b.redact(err))
 			if !errors.Is(err, context.Canceled) {
 				b.obs.AdapterError(adapterName, "getUpdates")
 			}
 		}),
-		// Workers hand updates over quickly; answers run in their own
-		// goroutines, bounded by MaxInFlight (see dispatch).
-		tgbot.WithNotAsyncHandlers(),
-		tgbot.WithWorkers(cfg.Workers),
-		// No queue between polling and the workers: an update the
-		// library fetched is either taken by a worker or, at shutdown,
-		// left unconfirmed for Telegram to deliver again (see onUpdate).
-		tgbot.WithUpdatesChannelCap(0),
-		tgbot.WithAllowedUpdates(allowedUpdates),
-		tgbot.WithWebhookSecretToken(cfg.WebhookSecret),
 	}
 	if cfg.APIURL != "" {
 		libOpts = append(libOpts, tgbot.WithServerURL(cfg.APIURL))
@@ -208,7 +204,8 @@ func randomSecret() (string, error) {
 // then either deletes any webhook and long-polls, or registers the webhook
 // and serves it. When ctx is done it stops taking updates, lets the answers
 // in flight finish (within Config.ShutdownTimeout) and returns nil. It
-// returns an error when it cannot start. Run may be called once.
+// returns an error when it cannot start, or when Telegram rejects the token
+// while polling. Run may be called once.
 func (b *Bot) Run(ctx context.Context) error {
 	b.mu.Lock()
 	if b.started {
@@ -264,8 +261,10 @@ func (b *Bot) Run(ctx context.Context) error {
 		return fmt.Errorf("telegram: %w", err)
 	}
 
-	// Answers run in work: it outlives ctx by at most ShutdownTimeout, so
-	// answers in flight can finish.
+	// Answers run in work: it outlives taking updates by at most
+	// ShutdownTimeout, so answers in flight can finish.
+	ctx, stopTaking := context.WithCancel(ctx)
+	defer stopTaking()
 	work, cancelWork := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancelWork()
 	finished := make(chan struct{})
@@ -292,63 +291,20 @@ func (b *Bot) Run(ctx context.Context) error {
 	defer b.obs.Connected(adapterName, false)
 
 	if b.cfg.polling() {
-		b.api.Start(ctx) // returns when ctx is done and its workers have stopped
-		b.confirmUpdates()
+		err = b.poll(ctx)
 	} else {
 		err = b.serveWebhook(ctx)
 	}
+	stopTaking() // also after a fatal error: the shutdown timeout applies
 	b.drain()
+	if b.cfg.polling() {
+		b.confirm() // what was answered while draining
+	}
 	if err != nil {
 		return err
 	}
 	b.log.Info("stopped")
 	return nil
-}
-
-// confirmUpdates tells Telegram, once polling has stopped, that every update
-// taken is handled. The library confirms a batch only with its next
-// getUpdates, which a stop cancels, so Telegram would deliver the updates
-// of the last batch again after a restart. The library has no call for it:
-// this is one getUpdates by hand, with limit 1 and no wait (an update it
-// returns stays unconfirmed, and comes again after the restart).
-func (b *Bot) confirmUpdates() {
-	last := b.lastTaken.Load()
-	if last == 0 {
-		return
-	}
-	base := b.cfg.APIURL
-	if base == "" {
-		base = "https://api.telegram.org"
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), b.cfg.RequestTimeout)
-	defer cancel()
-	form := url.Values{"offset": {strconv.FormatInt(last+1, 10)}, "limit": {"1"}, "timeout": {"0"}}
-	err := func() error {
-		req, err := http.NewRequestWithContext(ctx, http.MethodPost, base+"/bot"+b.cfg.Token+"/getUpdates", strings.NewReader(form.Encode()))
-		if err != nil {
-			return err
-		}
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		resp, err := b.client.Do(req)
-		if err != nil {
-			return err
-		}
-		defer resp.Body.Close()
-		var r struct {
-			OK          bool   `json:"ok"`
-			Description string `json:"description"`
-		}
-		if err := json.NewDecoder(io.LimitReader(resp.Body, maxUpdateBytes)).Decode(&r); err != nil {
-			return fmt.Errorf("status %s: %w", resp.Status, err)
-		}
-		if !r.OK {
-			return fmt.Errorf("status %s: %s", resp.Status, r.Description)
-		}
-		return nil
-	}()
-	if err != nil {
-		b.log.Warn("could not confirm the last updates: Telegram may deliver them again", "last", last, "err", b.redact(err))
-	}
 }
 
 // serveWebhook listens for Telegram's webhook requests until ctx is done,

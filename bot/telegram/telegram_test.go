@@ -27,8 +27,8 @@ func realEngine(t *testing.T) *search.Engine { return searchtest.Engine(t) }
 func TestPrivateQuestionGetsTheRightAnswer(t *testing.T) {
 	eng := realEngine(t)
 	h := startBot(t, eng, nil)
-	ids := h.api.push(privateMsg(42, "en", "网页版怎么退出"))
-	got := h.api.waitSent(t, 1)[0]
+	ids := h.api.Push(privateMsg(42, "en", "网页版怎么退出"))
+	got := h.api.WaitSent(t, 1)[0]
 
 	entry, _ := eng.Base().Entry("web-log-out", knowledge.SimplifiedChinese)
 	if want := "<b>" + html.EscapeString(entry.Title) + "</b>\n\n1. "; !strings.HasPrefix(got.Text, want) {
@@ -37,20 +37,20 @@ func TestPrivateQuestionGetsTheRightAnswer(t *testing.T) {
 	if got.Chat != 42 || got.ReplyTo != ids[0] || got.Parse != "HTML" {
 		t.Errorf("sent to chat %d replying to %d in %q; want chat 42, reply to %d, HTML", got.Chat, got.ReplyTo, got.Parse, ids[0])
 	}
-	if !strings.Contains(got.call.Fields["link_preview_options"], `"is_disabled":true`) {
-		t.Errorf("link previews not disabled: %q", got.call.Fields["link_preview_options"])
+	if !strings.Contains(got.Call.Fields["link_preview_options"], `"is_disabled":true`) {
+		t.Errorf("link previews not disabled: %q", got.Call.Fields["link_preview_options"])
 	}
 	wantKB := keyboard{InlineKeyboard: [][]button{{{"👍", "y|zh-Hans|web-log-out"}, {"👎", "n|zh-Hans|web-log-out"}}}}
 	if fmt.Sprint(got.Markup) != fmt.Sprint(wantKB) {
 		t.Errorf("buttons %v, want %v", got.Markup, wantKB)
 	}
-	if strings.Contains(got.call.Fields["reply_markup"], "copy_text") {
-		t.Errorf("buttons carry an empty copy_text: %s", got.call.Fields["reply_markup"])
+	if strings.Contains(got.Call.Fields["reply_markup"], "copy_text") {
+		t.Errorf("buttons carry an empty copy_text: %s", got.Call.Fields["reply_markup"])
 	}
 
 	t.Run("start-up", func(t *testing.T) {
 		var methods []string
-		for _, c := range h.api.callsOf("") {
+		for _, c := range h.api.Calls("") {
 			if c.Method != "sendMessage" {
 				methods = append(methods, c.Method)
 			}
@@ -59,7 +59,7 @@ func TestPrivateQuestionGetsTheRightAnswer(t *testing.T) {
 			t.Errorf("start-up calls %v, want %v", methods, want)
 		}
 		menus := map[string]string{}
-		for _, c := range h.api.callsOf("setMyCommands") {
+		for _, c := range h.api.Calls("setMyCommands") {
 			menus[c.Fields["language_code"]] = c.Fields["commands"]
 		}
 		for code, lang := range map[string]knowledge.Lang{"": knowledge.English, "zh": knowledge.SimplifiedChinese} {
@@ -74,11 +74,11 @@ func TestReplyLanguage(t *testing.T) {
 	eng := realEngine(t)
 	h := startBot(t, eng, nil)
 	web, _ := eng.Base().Entry("web-log-out", knowledge.English)
-	ids := h.api.push(
+	ids := h.api.Push(
 		privateMsg(43, "zh-hant", "🙂"),                               // no words: the user's language
 		privateMsg(44, "zh-hans", "log out of whatsapp web desktop"), // the question's language wins
 	)
-	sent := h.api.waitSent(t, 2)
+	sent := h.api.WaitSent(t, 2)
 	byReply := map[int]string{}
 	for _, s := range sent {
 		byReply[s.ReplyTo] = s.Text
@@ -122,15 +122,15 @@ func TestGroupRules(t *testing.T) {
 	for _, u := range updates {
 		us = append(us, u.u)
 	}
-	ids := h.api.push(us...)
-	sentinel := h.api.push(groupMsg(16, "/ask sentinel"))[0]
+	ids := h.api.Push(us...)
+	sentinel := h.api.Push(groupMsg(16, "/ask sentinel"))[0]
 	waitFor(t, "the sentinel's answer", func() bool {
-		return slices.ContainsFunc(h.api.sent(), func(s sentMessage) bool { return s.ReplyTo == sentinel })
+		return slices.ContainsFunc(h.api.Sent(), func(s sentMessage) bool { return s.ReplyTo == sentinel })
 	})
 	h.stop(t) // everything taken before the sentinel is handled by now
 
 	replies := map[int]string{}
-	for _, s := range h.api.sent() {
+	for _, s := range h.api.Sent() {
 		if _, dup := replies[s.ReplyTo]; dup {
 			t.Errorf("message %d answered twice", s.ReplyTo)
 		}
@@ -186,9 +186,9 @@ func TestStartAndHelp(t *testing.T) {
 		{groupMsg(25, "/help@FaqTestBot"), knowledge.English},
 	}
 	for _, c := range cases {
-		h.api.push(c.u)
+		h.api.Push(c.u)
 	}
-	sent := h.api.waitSent(t, len(cases))
+	sent := h.api.WaitSent(t, len(cases))
 	byChat := map[int64]string{}
 	for _, s := range sent {
 		byChat[s.Chat] = s.Text
@@ -208,8 +208,8 @@ func TestStartAndHelp(t *testing.T) {
 
 func TestClarifyThenButton(t *testing.T) {
 	h := startBot(t, &fakeAnswerer{}, nil)
-	h.api.push(privateMsg(42, "en", "clarify me"))
-	clar := h.api.waitSent(t, 1)[0]
+	h.api.Push(privateMsg(42, "en", "clarify me"))
+	clar := h.api.WaitSent(t, 1)[0]
 	if want := html.EscapeString(bot.Text(bot.MsgDidYouMean, knowledge.English)); clar.Text != want {
 		t.Errorf("clarification %q, want %q", clar.Text, want)
 	}
@@ -223,12 +223,12 @@ func TestClarifyThenButton(t *testing.T) {
 		t.Fatalf("choices %v, want %v (at most 3)", rows, want)
 	}
 
-	h.api.push(callback("cq-1", 42, "en", 42, "private", clar.ID, rows[1][0].CallbackData))
-	acks := h.api.waitCalls(t, "answerCallbackQuery", 1)
+	h.api.Push(callback("cq-1", 42, "en", 42, "private", clar.ID, rows[1][0].CallbackData))
+	acks := h.api.WaitCalls(t, "answerCallbackQuery", 1)
 	if acks[0].Fields["callback_query_id"] != "cq-1" {
 		t.Errorf("answered callback %q, want cq-1", acks[0].Fields["callback_query_id"])
 	}
-	got := h.api.waitSent(t, 2)[1]
+	got := h.api.WaitSent(t, 2)[1]
 	if !strings.HasPrefix(got.Text, "<b>"+fakeEntries["remote-log-out"]+"</b>") || got.ReplyTo != clar.ID {
 		t.Errorf("after the button: %q replying to %d, want %q replying to %d", got.Text, got.ReplyTo, fakeEntries["remote-log-out"], clar.ID)
 	}
@@ -250,8 +250,8 @@ func TestUnknownButtons(t *testing.T) {
 	inline := callback("cq-6", 42, "en", 42, "private", 5, "a|en|echo")
 	delete(inline["callback_query"].(map[string]any), "message")
 	inline["callback_query"].(map[string]any)["inline_message_id"] = "im"
-	h.api.push(append(forged, inline)...)
-	acks := h.api.waitCalls(t, "answerCallbackQuery", 6)
+	h.api.Push(append(forged, inline)...)
+	acks := h.api.WaitCalls(t, "answerCallbackQuery", 6)
 	h.stop(t)
 	texts := map[string]string{}
 	for _, c := range acks {
@@ -262,35 +262,35 @@ func TestUnknownButtons(t *testing.T) {
 			t.Errorf("%s: %q, want %q", id, texts[id], want)
 		}
 	}
-	if n := len(h.api.callsOf("answerCallbackQuery")); n != 6 {
+	if n := len(h.api.Calls("answerCallbackQuery")); n != 6 {
 		t.Errorf("%d answerCallbackQuery calls, want one per press (6)", n)
 	}
-	if s := h.api.sent(); len(s) != 0 {
+	if s := h.api.Sent(); len(s) != 0 {
 		t.Errorf("sent %v for forged buttons", s)
 	}
 }
 
 func TestFeedbackReachesTheSink(t *testing.T) {
 	h := startBot(t, &fakeAnswerer{}, nil)
-	h.api.push(privateMsg(42, "en", "how do I log out"))
-	answer := h.api.waitSent(t, 1)[0]
+	h.api.Push(privateMsg(42, "en", "how do I log out"))
+	answer := h.api.WaitSent(t, 1)[0]
 	up := answer.Markup.InlineKeyboard[0][0].CallbackData
 	// Pressed twice: counted once.
-	h.api.push(callback("cq-1", 42, "en", 42, "private", answer.ID, up), callback("cq-2", 42, "en", 42, "private", answer.ID, up))
-	acks := h.api.waitCalls(t, "answerCallbackQuery", 2)
+	h.api.Push(callback("cq-1", 42, "en", 42, "private", answer.ID, up), callback("cq-2", 42, "en", 42, "private", answer.ID, up))
+	acks := h.api.WaitCalls(t, "answerCallbackQuery", 2)
 	for _, a := range acks {
 		if want := bot.Text(bot.MsgThanksFeedback, knowledge.English); a.Fields["text"] != want {
 			t.Errorf("answerCallbackQuery text %q, want %q", a.Fields["text"], want)
 		}
 	}
-	edits := h.api.waitCalls(t, "editMessageReplyMarkup", 1)
-	if edits[0].int("message_id") != int64(answer.ID) || edits[0].int("chat_id") != 42 {
+	edits := h.api.WaitCalls(t, "editMessageReplyMarkup", 1)
+	if edits[0].Int("message_id") != int64(answer.ID) || edits[0].Int("chat_id") != 42 {
 		t.Errorf("buttons removed from %v, want message %d in chat 42", edits[0].Fields, answer.ID)
 	}
 
 	// In a group, a vote leaves the buttons for the others.
-	h.api.push(callback("cq-3", 7, "en", testGroup, "supergroup", 500, "n|en|echo"))
-	h.api.waitCalls(t, "answerCallbackQuery", 3)
+	h.api.Push(callback("cq-3", 7, "en", testGroup, "supergroup", 500, "n|en|echo"))
+	h.api.WaitCalls(t, "answerCallbackQuery", 3)
 	h.stop(t)
 	fb := h.sink.feedback()
 	if len(fb) != 2 {
@@ -310,7 +310,7 @@ func TestFeedbackReachesTheSink(t *testing.T) {
 			t.Errorf("vote %d: %+v, want %+v", i, fb[i], want[i])
 		}
 	}
-	if n := len(h.api.callsOf("editMessageReplyMarkup")); n != 1 {
+	if n := len(h.api.Calls("editMessageReplyMarkup")); n != 1 {
 		t.Errorf("%d edits, want 1 (none in groups)", n)
 	}
 
@@ -319,8 +319,8 @@ func TestFeedbackReachesTheSink(t *testing.T) {
 		h.sink.mu.Lock()
 		h.sink.fail = true
 		h.sink.mu.Unlock()
-		h.api.push(callback("cq-1", 42, "en", 42, "private", 9, "y|en|echo"))
-		ack := h.api.waitCalls(t, "answerCallbackQuery", 1)[0]
+		h.api.Push(callback("cq-1", 42, "en", 42, "private", 9, "y|en|echo"))
+		ack := h.api.WaitCalls(t, "answerCallbackQuery", 1)[0]
 		if want := bot.Text(bot.MsgError, knowledge.English); ack.Fields["text"] != want {
 			t.Errorf("answerCallbackQuery text %q, want %q", ack.Fields["text"], want)
 		}
@@ -328,8 +328,8 @@ func TestFeedbackReachesTheSink(t *testing.T) {
 		h.sink.mu.Lock()
 		h.sink.fail = false
 		h.sink.mu.Unlock()
-		h.api.push(callback("cq-2", 42, "en", 42, "private", 9, "y|en|echo"))
-		h.api.waitCalls(t, "answerCallbackQuery", 2)
+		h.api.Push(callback("cq-2", 42, "en", 42, "private", 9, "y|en|echo"))
+		h.api.WaitCalls(t, "answerCallbackQuery", 2)
 		h.stop(t)
 		if fb := h.sink.feedback(); len(fb) != 1 {
 			t.Errorf("sink got %+v after a retry, want the vote", fb)
@@ -342,18 +342,16 @@ func TestTooManyRequests(t *testing.T) {
 	t.Run("then success", func(t *testing.T) {
 		t.Parallel()
 		h := startBot(t, &fakeAnswerer{}, nil)
-		h.api.mu.Lock()
-		h.api.hook = func(method string, attempt int) (int, string, bool) {
+		h.api.SetHook(func(method string, attempt int) (int, string, bool) {
 			return 429, tooMany, method == "sendMessage" && attempt == 1
-		}
-		h.api.mu.Unlock()
+		})
 		start := time.Now()
-		h.api.push(privateMsg(42, "en", "hello"))
-		got := h.api.waitSent(t, 1)[0]
+		h.api.Push(privateMsg(42, "en", "hello"))
+		got := h.api.WaitSent(t, 1)[0]
 		if waited := time.Since(start); waited < time.Second {
 			t.Errorf("retried after %v, before the retry_after of 1s", waited)
 		}
-		attempts := h.api.callsOf("sendMessage")
+		attempts := h.api.Calls("sendMessage")
 		if len(attempts) != 2 || attempts[0].Status != 429 || attempts[0].Fields["text"] != got.Text {
 			t.Errorf("attempts %+v, want a 429 then the same message again", attempts)
 		}
@@ -361,13 +359,11 @@ func TestTooManyRequests(t *testing.T) {
 	t.Run("bounded", func(t *testing.T) {
 		t.Parallel()
 		h := startBot(t, &fakeAnswerer{}, func(c *Config) { c.MaxRetries = 1 })
-		h.api.mu.Lock()
-		h.api.hook = func(method string, attempt int) (int, string, bool) { return 429, tooMany, method == "sendMessage" }
-		h.api.mu.Unlock()
-		h.api.push(privateMsg(42, "en", "hello"))
+		h.api.SetHook(func(method string, attempt int) (int, string, bool) { return 429, tooMany, method == "sendMessage" })
+		h.api.Push(privateMsg(42, "en", "hello"))
 		waitFor(t, "giving up", func() bool { return strings.Contains(h.logs.String(), "reply not sent") })
 		h.stop(t)
-		if n := len(h.api.callsOf("sendMessage")); n != 2 {
+		if n := len(h.api.Calls("sendMessage")); n != 2 {
 			t.Errorf("%d attempts, want 2 (MaxRetries 1)", n)
 		}
 	})
@@ -385,11 +381,11 @@ func TestWebhook(t *testing.T) {
 		c.WebhookSecret = secret
 	}, WithListener(ln))
 
-	sw := h.api.callsOf("setWebhook")[0]
+	sw := h.api.Calls("setWebhook")[0]
 	if sw.Fields["url"] != "https://bot.example.com/tg/hook" || sw.Fields["secret_token"] != secret {
 		t.Errorf("setWebhook %v", sw.Fields)
 	}
-	if n := len(h.api.callsOf("deleteWebhook")); n != 0 {
+	if n := len(h.api.Calls("deleteWebhook")); n != 0 {
 		t.Errorf("deleteWebhook called in webhook mode")
 	}
 
@@ -430,7 +426,7 @@ func TestWebhook(t *testing.T) {
 			t.Errorf("%s: status %d, want %d", c.name, got, c.want)
 		}
 	}
-	got := h.api.waitSent(t, 1)[0]
+	got := h.api.WaitSent(t, 1)[0]
 	if got.ReplyTo != 6 || !strings.Contains(got.Text, "authorized question") {
 		t.Errorf("answered %q replying to %d, want the authorized question (6)", got.Text, got.ReplyTo)
 	}
@@ -438,10 +434,10 @@ func TestWebhook(t *testing.T) {
 	if q := ans.asked(); !slices.Equal(q, []string{"authorized question"}) {
 		t.Errorf("the engine was asked %q, want only the authorized question", q)
 	}
-	if n := len(h.api.sent()); n != 1 {
+	if n := len(h.api.Sent()); n != 1 {
 		t.Errorf("%d messages sent, want 1", n)
 	}
-	if n := len(h.api.callsOf("getUpdates")); n != 0 {
+	if n := len(h.api.Calls("getUpdates")); n != 0 {
 		t.Errorf("polled in webhook mode")
 	}
 }
@@ -463,18 +459,18 @@ func TestWebhookMountedByTheRuntime(t *testing.T) {
 	if resp.StatusCode != 200 {
 		t.Fatalf("status %d", resp.StatusCode)
 	}
-	if got := h.api.waitSent(t, 1)[0]; got.ReplyTo != 9 {
+	if got := h.api.WaitSent(t, 1)[0]; got.ReplyTo != 9 {
 		t.Errorf("reply to %d, want 9", got.ReplyTo)
 	}
-	if got := h.api.callsOf("setWebhook")[0].Fields["secret_token"]; got != h.bot.cfg.WebhookSecret {
+	if got := h.api.Calls("setWebhook")[0].Fields["secret_token"]; got != h.bot.cfg.WebhookSecret {
 		t.Errorf("registered secret %q, want the generated one", got)
 	}
 }
 
 func TestForumTopicReply(t *testing.T) {
 	h := startBot(t, &fakeAnswerer{}, nil)
-	h.api.push(with(with(groupMsg(5, "/ask in a topic"), "is_topic_message", true), "message_thread_id", 77))
-	if got := h.api.waitSent(t, 1)[0]; got.Thread != 77 {
+	h.api.Push(with(with(groupMsg(5, "/ask in a topic"), "is_topic_message", true), "message_thread_id", 77))
+	if got := h.api.WaitSent(t, 1)[0]; got.Thread != 77 {
 		t.Errorf("reply in thread %d, want 77", got.Thread)
 	}
 }
@@ -512,10 +508,10 @@ func TestThousandQuestionsAtOnce(t *testing.T) {
 		u := int64(1 + i%100)
 		updates = append(updates, privateMsg(u, "en", questions[i%len(questions)]))
 	}
-	ids := h.api.push(updates...)
-	h.api.waitSent(t, 1000)
+	ids := h.api.Push(updates...)
+	h.api.WaitSent(t, 1000)
 	h.stop(t)
-	sent := h.api.sent()
+	sent := h.api.Sent()
 	if len(sent) != 1000 {
 		t.Errorf("%d messages sent, want 1000", len(sent))
 	}
@@ -546,16 +542,14 @@ func TestShutdownLosesNoUpdate(t *testing.T) {
 	for i := range 300 {
 		us = append(us, privateMsg(int64(1000+i), "en", "question"))
 	}
-	ids := h.api.push(us...)
-	h.api.waitSent(t, 1)
+	ids := h.api.Push(us...)
+	h.api.WaitSent(t, 1)
 	h.stop(t)
 	answered := map[int]int{}
-	for _, s := range h.api.sent() {
+	for _, s := range h.api.Sent() {
 		answered[s.ReplyTo]++
 	}
-	h.api.mu.Lock()
-	confirmed := h.api.confirmed
-	h.api.mu.Unlock()
+	confirmed := h.api.Confirmed()
 	n := 0
 	for i, u := range us {
 		isConfirmed := u["update_id"].(int64) < confirmed
@@ -579,14 +573,14 @@ func TestPacingHoldsOnlyTheBusyChat(t *testing.T) {
 		c.ChatEvery, c.MaxSendDelay = time.Hour, 2*time.Hour
 		c.ShutdownTimeout = 100 * time.Millisecond
 	})
-	h.api.push(privateMsg(42, "en", "first"), privateMsg(42, "en", "second"))
-	other := h.api.push(privateMsg(43, "en", "other chat"))[0]
+	h.api.Push(privateMsg(42, "en", "first"), privateMsg(42, "en", "second"))
+	other := h.api.Push(privateMsg(43, "en", "other chat"))[0]
 	waitFor(t, "the other chat's answer", func() bool {
-		return slices.ContainsFunc(h.api.sent(), func(s sentMessage) bool { return s.ReplyTo == other })
+		return slices.ContainsFunc(h.api.Sent(), func(s sentMessage) bool { return s.ReplyTo == other })
 	})
 	h.stop(t) // the second answer to chat 42 would wait an hour: cancelled
 	n := 0
-	for _, s := range h.api.sent() {
+	for _, s := range h.api.Sent() {
 		if s.Chat == 42 {
 			n++
 		}
@@ -602,15 +596,15 @@ func TestFloodControl(t *testing.T) {
 	for i := range 8 {
 		flood = append(flood, privateMsg(42, "en", fmt.Sprint("question ", i)))
 	}
-	h.api.push(flood...)
-	h.api.waitSent(t, 6)
-	sentinel := h.api.push(privateMsg(43, "en", "another user"))[0]
+	h.api.Push(flood...)
+	h.api.WaitSent(t, 6)
+	sentinel := h.api.Push(privateMsg(43, "en", "another user"))[0]
 	waitFor(t, "the other user's answer", func() bool {
-		return slices.ContainsFunc(h.api.sent(), func(s sentMessage) bool { return s.ReplyTo == sentinel })
+		return slices.ContainsFunc(h.api.Sent(), func(s sentMessage) bool { return s.ReplyTo == sentinel })
 	})
 	h.stop(t)
 	var answers, notices int
-	for _, s := range h.api.sent() {
+	for _, s := range h.api.Sent() {
 		switch {
 		case s.Chat != 42:
 		case s.Text == html.EscapeString(bot.Text(bot.MsgSlowDown, knowledge.English)):
@@ -626,8 +620,8 @@ func TestFloodControl(t *testing.T) {
 
 func TestPanicIsRecovered(t *testing.T) {
 	h := startBot(t, &fakeAnswerer{}, nil)
-	ids := h.api.push(privateMsg(42, "en", "panic"), privateMsg(43, "en", "after the panic"))
-	sent := h.api.waitSent(t, 2)
+	ids := h.api.Push(privateMsg(42, "en", "panic"), privateMsg(43, "en", "after the panic"))
+	sent := h.api.WaitSent(t, 2)
 	byReply := map[int]string{}
 	for _, s := range sent {
 		byReply[s.ReplyTo] = s.Text
@@ -646,8 +640,8 @@ func TestPanicIsRecovered(t *testing.T) {
 
 func TestEngineErrorIsPolite(t *testing.T) {
 	h := startBot(t, &fakeAnswerer{}, nil)
-	h.api.push(privateMsg(42, "zh-hans", "fail"))
-	if got, want := h.api.waitSent(t, 1)[0].Text, html.EscapeString(bot.Text(bot.MsgError, knowledge.SimplifiedChinese)); got != want {
+	h.api.Push(privateMsg(42, "zh-hans", "fail"))
+	if got, want := h.api.WaitSent(t, 1)[0].Text, html.EscapeString(bot.Text(bot.MsgError, knowledge.SimplifiedChinese)); got != want {
 		t.Errorf("got %q, want %q", got, want)
 	}
 }
@@ -658,7 +652,7 @@ func TestMalformedUpdatesAreSurvived(t *testing.T) {
 	delete(noFrom["message"].(map[string]any), "from")
 	nullMessage := callback("cq-1", 42, "en", 42, "private", 1, "a|en|echo")
 	nullMessage["callback_query"].(map[string]any)["message"] = nil
-	ids := h.api.push(
+	ids := h.api.Push(
 		// bot_command entities out of range: the library's command
 		// matcher would slice out of bounds.
 		with(groupMsg(51, "hi"), "entities", []any{entity("bot_command", 5, 10)}),
@@ -672,11 +666,11 @@ func TestMalformedUpdatesAreSurvived(t *testing.T) {
 		privateMsg(56, "en", "sentinel"),
 	)
 	waitFor(t, "the sentinel's answer", func() bool {
-		return slices.ContainsFunc(h.api.sent(), func(s sentMessage) bool { return s.ReplyTo == ids[len(ids)-1] })
+		return slices.ContainsFunc(h.api.Sent(), func(s sentMessage) bool { return s.ReplyTo == ids[len(ids)-1] })
 	})
 	h.stop(t)
 	replies := map[int]string{}
-	for _, s := range h.api.sent() {
+	for _, s := range h.api.Sent() {
 		replies[s.ReplyTo] = s.Text
 	}
 	if len(replies) != 2 {
@@ -685,7 +679,7 @@ func TestMalformedUpdatesAreSurvived(t *testing.T) {
 	if got := replies[ids[1]]; got != html.EscapeString(bot.Text(bot.MsgAskUsage, knowledge.English)) {
 		t.Errorf("/ask with a bad entity: %q", got)
 	}
-	if n := len(h.api.callsOf("answerCallbackQuery")); n != 1 {
+	if n := len(h.api.Calls("answerCallbackQuery")); n != 1 {
 		t.Errorf("%d answerCallbackQuery calls, want 1", n)
 	}
 }
@@ -693,7 +687,7 @@ func TestMalformedUpdatesAreSurvived(t *testing.T) {
 func TestShutdownFinishesAnswersInFlight(t *testing.T) {
 	ans := &fakeAnswerer{started: make(chan struct{}), release: make(chan struct{})}
 	h := startBot(t, ans, nil)
-	h.api.push(privateMsg(42, "en", "slow"))
+	h.api.Push(privateMsg(42, "en", "slow"))
 	<-ans.started
 	h.cancel()
 	select {
@@ -710,7 +704,7 @@ func TestShutdownFinishesAnswersInFlight(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("Run did not return")
 	}
-	if n := len(h.api.sent()); n != 1 {
+	if n := len(h.api.Sent()); n != 1 {
 		t.Errorf("%d messages sent by the time Run returned, want the answer in flight", n)
 	}
 	h.done <- nil // for stop
@@ -719,7 +713,7 @@ func TestShutdownFinishesAnswersInFlight(t *testing.T) {
 func TestShutdownTimeoutCancelsAnswers(t *testing.T) {
 	ans := &fakeAnswerer{started: make(chan struct{}), release: make(chan struct{})}
 	h := startBot(t, ans, func(c *Config) { c.ShutdownTimeout = 100 * time.Millisecond })
-	h.api.push(privateMsg(42, "en", "slow"))
+	h.api.Push(privateMsg(42, "en", "slow"))
 	<-ans.started
 	h.stop(t) // returns although the answer never finishes
 }
@@ -739,6 +733,7 @@ func TestTokenNeverInErrors(t *testing.T) {
 		addr := ln.Addr().String()
 		ln.Close()
 		cfg := testConfig("http://" + addr)
+		cfg.RetryFor = time.Second // a refused connection is retried that long
 		b, err := New(cfg, &fakeAnswerer{}, WithLogger(discardLogger()))
 		if err != nil {
 			t.Fatal(err)
@@ -750,12 +745,10 @@ func TestTokenNeverInErrors(t *testing.T) {
 	})
 	t.Run("error echoing the URL", func(t *testing.T) {
 		h := startBot(t, &fakeAnswerer{}, nil)
-		h.api.mu.Lock()
-		h.api.hook = func(method string, _ int) (int, string, bool) {
+		h.api.SetHook(func(method string, _ int) (int, string, bool) {
 			return 400, `{"ok":false,"error_code":400,"description":"Bad Request: /bot` + testToken + `/sendMessage"}`, method == "sendMessage"
-		}
-		h.api.mu.Unlock()
-		h.api.push(privateMsg(42, "en", "hello"))
+		})
+		h.api.Push(privateMsg(42, "en", "hello"))
 		waitFor(t, "the failure logged", func() bool { return strings.Contains(h.logs.String(), "reply not sent") })
 		if !strings.Contains(h.logs.String(), "[redacted]") {
 			t.Errorf("the error was not redacted:\n%s", h.logs.String())

@@ -53,7 +53,7 @@ func (b *Bot) Handler() http.Handler {
 			http.Error(w, "not a Telegram update", http.StatusBadRequest)
 			return
 		}
-		if !b.dispatch(r.Context(), &upd) {
+		if !b.dispatch(r.Context(), &upd, nil) {
 			http.Error(w, "not ready", http.StatusServiceUnavailable)
 			return
 		}
