@@ -43,6 +43,9 @@ type analyzer struct {
 	phrases     *phraseTrie       // concept sequences → concept
 	concept     map[string]string // single word → its concept
 	terms       map[string]bool   // every word of a lexicon term
+	// uncovered are the lexicon's uncovered topics; the engine drops those
+	// an entry speaks of once the guides are indexed.
+	uncovered []uncoveredTopic
 
 	// Spelling correction, built from the guides' own words.
 	latinVocab map[string]int   // surface word → occurrences in the guides
@@ -110,6 +113,11 @@ func newAnalyzer(seg *gse.Segmenter, lex *knowledge.Lexicon, guideTexts []string
 	}
 	all = append(all, lex.Stopwords...)
 	all = append(all, lex.OutOfScope...)
+	for _, g := range lex.Uncovered {
+		for _, t := range g {
+			all = append(all, strings.TrimPrefix(t, "-"))
+		}
+	}
 	a.presegment(all)
 	for _, w := range lex.Brands {
 		a.brands[w] = true
@@ -157,7 +165,32 @@ func newAnalyzer(seg *gse.Segmenter, lex *knowledge.Lexicon, guideTexts []string
 		seq := a.concepts(a.stems(a.dropStop(a.segment(m[0]))))
 		a.phrases.add(seq, m[1])
 	}
+	// Uncovered topics, as the terms their words become.
+	for _, g := range lex.Uncovered {
+		var u uncoveredTopic
+		var names []string
+		for _, term := range g {
+			if rest, ok := strings.CutPrefix(term, "-"); ok {
+				u.unless = append(u.unless, a.termsOf(a.segment(rest))...)
+				continue
+			}
+			names = append(names, term)
+			u.terms = append(u.terms, a.termsOf(a.segment(term))...)
+		}
+		if u.terms = distinct(u.terms); len(u.terms) > 0 {
+			u.name = strings.Join(names, " + ")
+			a.uncovered = append(a.uncovered, u)
+		}
+	}
 	return a
+}
+
+// uncoveredTopic is a topic the guides do not answer: the terms a question
+// about it holds together, unless it also holds one of the terms in unless
+// ("恢复 删除的消息" is not covered; "恢复 删除账户后的消息" is).
+type uncoveredTopic struct {
+	name          string
+	terms, unless []string
 }
 
 // presegment fills the segmentation cache for texts, spreading the work

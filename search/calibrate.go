@@ -57,7 +57,7 @@ func FitCalibration(ctx context.Context, e *Engine, cases []EvalCase) (Calibrati
 		if err != nil {
 			return Calibration{}, 0, err
 		}
-		if len(cands) == 0 || (len(an.outOfScope) > 0 && !an.subject) || cands[0].kind != "faq" {
+		if len(cands) == 0 || e.offTopic(&an) || cands[0].kind != "faq" {
 			continue
 		}
 		top := cands[0]

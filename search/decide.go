@@ -13,7 +13,7 @@ const chitchatCoverage = 0.6
 
 func (e *Engine) decide(question string, an *analysis, lang knowledge.Lang, cands []scored) Answer {
 	ans := Answer{Query: question, Lang: lang, Alternatives: []Candidate{}}
-	if len(cands) == 0 || (len(an.outOfScope) > 0 && !an.subject) {
+	if len(cands) == 0 || e.offTopic(an) {
 		e.fillNone(&ans)
 		return ans
 	}
@@ -79,6 +79,12 @@ func (e *Engine) decide(question string, an *analysis, lang knowledge.Lang, cand
 		ans.Outcome = Answered
 	}
 	return ans
+}
+
+// offTopic reports a question decided without the search: it names another
+// app (and not the guides' subject), or a topic the guides do not cover.
+func (e *Engine) offTopic(an *analysis) bool {
+	return (len(an.outOfScope) > 0 && !an.subject) || len(e.uncoveredTopics(an)) > 0
 }
 
 func (e *Engine) fillEntry(ans *Answer, id string) {

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -241,6 +242,11 @@ func New(base *knowledge.Base, cfg Config) (*Engine, error) {
 	for _, t := range append(append([]string{}, lex.Stopwords...), lex.OutOfScope...) {
 		an.learn(t)
 	}
+	for _, g := range lex.Uncovered {
+		for _, t := range g {
+			an.learn(strings.TrimPrefix(t, "-"))
+		}
+	}
 	an.indexTargets(lex)
 
 	platforms := map[string][]string{}
@@ -308,6 +314,11 @@ func dictionaryInputs(base *knowledge.Base) (texts, terms []string) {
 	}
 	terms = append(terms, lex.Stopwords...)
 	terms = append(terms, lex.OutOfScope...)
+	for _, g := range lex.Uncovered {
+		for _, t := range g {
+			terms = append(terms, strings.TrimPrefix(t, "-"))
+		}
+	}
 	for i, t := range texts {
 		texts[i] = toSimplified(normalizeText(t, 0))
 	}
@@ -440,6 +451,15 @@ func (e *Engine) buildIndex() error {
 		}
 		e.chitchatOnly[t] = only
 	}
+	// A topic that one of the entries' titles or alternate questions asks
+	// about is covered after all.
+	kept := e.an.uncovered[:0]
+	for _, u := range e.an.uncovered {
+		if !e.asksAbout(u) {
+			kept = append(kept, u)
+		}
+	}
+	e.an.uncovered = kept
 	for _, info := range e.docs {
 		for i := range info.questions {
 			q := &info.questions[i]
@@ -713,6 +733,50 @@ func distinct(ts []string) []string {
 		if !seen[t] {
 			seen[t] = true
 			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// asksAbout reports whether a title or alternate question of an FAQ entry
+// is about topic u.
+func (e *Engine) asksAbout(u uncoveredTopic) bool {
+	for _, info := range e.docs {
+		if info.kind != knowledge.FAQ {
+			continue
+		}
+		for _, q := range info.questions {
+			if u.matches(func(t string) bool { return q.terms[t] }) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// matches reports whether a text holding the terms has says is about u.
+func (u uncoveredTopic) matches(has func(string) bool) bool {
+	for _, t := range u.terms {
+		if !has(t) {
+			return false
+		}
+	}
+	for _, t := range u.unless {
+		if has(t) {
+			return false
+		}
+	}
+	return true
+}
+
+// uncoveredTopics returns the uncovered topics (see knowledge.Lexicon) the
+// question's terms name.
+func (e *Engine) uncoveredTopics(an *analysis) []string {
+	var out []string
+	has := func(t string) bool { return slices.Contains(an.terms, t) }
+	for _, u := range e.an.uncovered {
+		if u.matches(has) {
+			out = append(out, u.name)
 		}
 	}
 	return out
