@@ -636,7 +636,7 @@ func (e *Engine) rank(ctx context.Context, an *analysis) ([]scored, error) {
 			c.bm25Rel = h.Score / maxBM25
 		}
 		c.score = rerankCoverage*c.coverage + rerankClosest*c.closest + rerankBM25*c.bm25Rel
-		if len(named) > 0 && len(info.platforms) > 0 && !overlaps(named, info.platforms) {
+		if len(named) > 0 && len(info.platforms) > 0 && !overlaps(named, info.platforms) && !e.asksAboutPlatform(info, terms) {
 			c.score *= platformMismatch
 			c.otherPlatform = true
 		}
@@ -649,6 +649,19 @@ func (e *Engine) rank(ctx context.Context, an *analysis) ([]scored, error) {
 // platformMismatch scales the score of an entry for other platforms than
 // the ones a question names.
 const platformMismatch = 0.75
+
+// asksAboutPlatform reports whether the entry's own titles or alternate
+// questions name a platform the question names: an entry for the phone that
+// people ask about their computer from ("after I uninstall, is the computer
+// still logged in") is not for another platform.
+func (e *Engine) asksAboutPlatform(info *docInfo, terms []string) bool {
+	for _, t := range terms {
+		if len(e.platforms[t]) > 0 && info.terms[t] == 1 {
+			return true
+		}
+	}
+	return false
+}
 
 // platformsNamed returns the platforms the question's terms name.
 func (e *Engine) platformsNamed(terms []string) map[string]bool {
