@@ -43,6 +43,8 @@ type analyzer struct {
 	phrases     *phraseTrie       // concept sequences → concept
 	concept     map[string]string // single word → its concept
 	terms       map[string]bool   // every word of a lexicon term
+	// conceptNames are the names of the synonym groups' concepts.
+	conceptNames map[string]bool
 	// uncovered are the lexicon's uncovered topics; the engine drops those
 	// an entry speaks of once the guides are indexed.
 	uncovered []uncoveredTopic
@@ -144,8 +146,10 @@ func newAnalyzer(seg *gse.Segmenter, lex *knowledge.Lexicon, guideTexts []string
 	a.concept = map[string]string{}
 	a.terms = map[string]bool{}
 	var multi [][2]string
+	a.conceptNames = map[string]bool{}
 	for _, group := range lex.Synonyms {
 		concept := strings.ReplaceAll(group[0], " ", "_")
+		a.conceptNames[concept] = true
 		for _, term := range group {
 			seq := a.stems(a.dropStop(a.segment(term)))
 			for _, w := range seq {
@@ -560,8 +564,8 @@ func (a *analyzer) correct(toks []rawToken, an *analysis) []rawToken {
 
 // isWord reports whether s is a real word of the dictionary.
 func (a *analyzer) isWord(s string) bool {
-	if a.realWords != nil {
-		return a.realWords[s]
+	if a.realWords[s] {
+		return true
 	}
 	_, _, ok := a.seg.Find(s)
 	return ok
@@ -789,3 +793,7 @@ func init() {
 		panic(err)
 	}
 }
+
+// lexical reports whether term t is one of the lexicon's: a concept or a
+// word of a synonym.
+func (a *analyzer) lexical(t string) bool { return a.conceptNames[t] || a.terms[t] }

@@ -438,6 +438,9 @@ func (e *Engine) buildIndex() error {
 	e.idf = make(map[string]float64, len(df))
 	for t, n := range df {
 		e.idf[t] = math.Log(1 + e.n/float64(n))
+		if !e.an.lexical(t) {
+			e.idf[t] *= incidentalWeight
+		}
 	}
 	e.unkW = math.Log(1 + e.n)
 	e.chitchatOnly = map[string]bool{}
@@ -690,9 +693,9 @@ func overlaps(a, b map[string]bool) bool {
 // covers, its closest alternate question, and Bleve's BM25 score (relative
 // to the best of this question) count in an entry's score.
 const (
-	rerankCoverage = 0.45
-	rerankClosest  = 0.35
-	rerankBM25     = 0.20
+	rerankCoverage = 0.35
+	rerankClosest  = 0.50
+	rerankBM25     = 0.15
 )
 
 // closestQuestion returns the cosine similarity, over term weights, between
@@ -735,6 +738,12 @@ func (e *Engine) weight(t string) float64 {
 	}
 	return e.unkW * unknownWeight
 }
+
+// incidentalWeight scales the weight of the guides' words that are not the
+// lexicon's: the words the guides use in passing ("time", "情况") say less
+// about what a question is about than the domain's own words do, however
+// rare they are in the guides.
+const incidentalWeight = 0.6
 
 // unknownWeight scales words no entry uses against the rarest guide word.
 const unknownWeight = 0.7
