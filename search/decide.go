@@ -39,6 +39,12 @@ func (e *Engine) decide(question string, an *analysis, lang knowledge.Lang, cand
 		}
 	}
 	top := cands[0]
+	if top.kind == knowledge.FAQ && !e.sharesDomainWord(top) {
+		// Only words the guides use in passing ("time", "like") in common:
+		// the question is about something else.
+		e.fillNone(&ans)
+		return ans
+	}
 	ans.Score, ans.Confidence = top.score, top.conf
 	var second *scored
 	if len(cands) > 1 {
@@ -79,6 +85,21 @@ func (e *Engine) decide(question string, an *analysis, lang knowledge.Lang, cand
 		ans.Outcome = Answered
 	}
 	return ans
+}
+
+// sharesDomainWord reports whether the candidate matched one of the
+// lexicon's words (a concept or a word of a synonym). A knowledge base
+// without synonyms has no such words, and every match counts.
+func (e *Engine) sharesDomainWord(c scored) bool {
+	if len(e.an.conceptNames) == 0 {
+		return true
+	}
+	for _, t := range c.matched {
+		if e.an.lexical(t) {
+			return true
+		}
+	}
+	return false
 }
 
 // offTopic reports a question decided without the search: it names another
