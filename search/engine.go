@@ -386,7 +386,12 @@ func (e *Engine) buildIndex() error {
 		}
 		d.Title = append(d.Title, en.Title)
 		d.Questions = append(d.Questions, en.Questions...)
-		d.Answer = append(d.Answer, en.AnswerText())
+		if en.Kind == knowledge.FAQ {
+			// A small-talk answer talks about the guides ("I answer
+			// questions about logging out…"): searched, it would answer
+			// them.
+			d.Answer = append(d.Answer, en.AnswerText())
+		}
 	}
 	batch := idx.NewBatch()
 	df := map[string]int{}
