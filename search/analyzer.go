@@ -794,6 +794,7 @@ func init() {
 	}
 }
 
-// lexical reports whether term t is one of the lexicon's: a concept or a
-// word of a synonym.
-func (a *analyzer) lexical(t string) bool { return a.conceptNames[t] || a.terms[t] }
+// lexical reports whether term t is one of the lexicon's concepts (what
+// every synonym of a group becomes). A word that only appears inside a
+// lexicon phrase ("time" in "at the same time") is not.
+func (a *analyzer) lexical(t string) bool { return a.conceptNames[t] }

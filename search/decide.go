@@ -88,8 +88,8 @@ func (e *Engine) decide(question string, an *analysis, lang knowledge.Lang, cand
 }
 
 // sharesDomainWord reports whether the candidate matched one of the
-// lexicon's words (a concept or a word of a synonym). A knowledge base
-// without synonyms has no such words, and every match counts.
+// lexicon's concepts. A knowledge base without synonyms has none, and every
+// match counts.
 func (e *Engine) sharesDomainWord(c scored) bool {
 	if len(e.an.conceptNames) == 0 {
 		return true
