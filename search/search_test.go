@@ -135,6 +135,8 @@ func TestAnswerDecisions(t *testing.T) {
 		// ... unless the question also names what the topic excludes:
 		// messages after deleting the account are the guides' topic.
 		{"删号了聊天记录还能恢复吗", Answered, "faq-chat-history", knowledge.SimplifiedChinese},
+		// Small-talk answers describe the guides; they are not searched.
+		{"can you help me log out of whatsapp web", Answered, "web-log-out", knowledge.English},
 		// Only words the guides use in passing in common.
 		{"what time is it", None, "", knowledge.English},
 	}
