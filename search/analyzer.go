@@ -50,8 +50,11 @@ type analyzer struct {
 	uncovered []uncoveredTopic
 
 	// Spelling correction, built from the guides' own words.
-	latinVocab map[string]int   // surface word → occurrences in the guides
-	latinStems map[string]bool  // their stems
+	latinVocab map[string]int  // surface word → occurrences in the guides
+	latinStems map[string]bool // their stems
+	// stemOf caches the stem of every English word of the guides and the
+	// lexicon; written only while they are learnt, before any concurrent use.
+	stemOf     map[string]string
 	latinByLen map[int][]string // correction targets by length
 	hanVocab   map[string]int   // Chinese words of two or more characters
 	pinyinOf   map[string]string
@@ -320,6 +323,9 @@ func (a *analyzer) stem(t rawToken) string {
 	if !t.latin || utf8.RuneCountInString(t.text) < 3 || !isASCIIWord(t.text) {
 		return t.text
 	}
+	if st, ok := a.stemOf[t.text]; ok {
+		return st
+	}
 	env := snowballstem.NewEnv(t.text)
 	english.Stem(env)
 	return env.Current()
@@ -455,13 +461,16 @@ func (a *analyzer) learn(text string) {
 	if a.latinVocab == nil {
 		a.latinVocab = map[string]int{}
 		a.latinStems = map[string]bool{}
+		a.stemOf = map[string]string{}
 		a.hanVocab = map[string]int{}
 	}
 	for _, t := range a.segment(text) {
 		switch {
 		case t.latin && isASCIIWord(t.text):
 			a.latinVocab[t.text]++
-			a.latinStems[a.stem(t)] = true
+			st := a.stem(t)
+			a.latinStems[st] = true
+			a.stemOf[t.text] = st
 		case !t.latin && utf8.RuneCountInString(t.text) >= 2:
 			a.hanVocab[t.text]++
 		}
