@@ -37,14 +37,16 @@ func shipped(tb testing.TB) *Engine {
 
 func TestNormalizeText(t *testing.T) {
 	tests := []struct{ in, want string }{
-		{"  Ｗｈａｔｓ　Ａｐｐ  ", "whats app"},                 // full width, ideographic space
-		{"log\u200bout\u202e now\u2066", "logout now"}, // zero-width, bidi
-		{"a\x00b\x07c", "abc"},                         // control characters
-		{"登\uFEFF录", "登录"},                             // BOM inside
-		{"ｱｲｳ ①", "アイウ 1"},                             // half-width katakana, circled digit (NFKC)
-		{"bad \xff\xfe utf8", "bad utf8"},              // invalid UTF-8 dropped
-		{"line\r\nbreak\ttab", "line break tab"},       // white space collapsed
-		{"\U000F0000private", "private"},               // private use
+		{"  Ｗｈａｔｓ　Ａｐｐ  ", "whats app"},                                      // full width, ideographic space
+		{"log\u200bout\u202e now\u2066", "logout now"},                      // zero-width, bidi
+		{"a\x00b\x07c", "abc"},                                              // control characters
+		{"登\uFEFF录", "登录"},                                                  // BOM inside
+		{"ｱｲｳ ①", "アイウ 1"},                                                  // half-width katakana, circled digit (NFKC)
+		{"bad \xff\xfe utf8", "bad utf8"},                                   // invalid UTF-8 dropped
+		{"line\r\nbreak\ttab", "line break tab"},                            // white space collapsed
+		{"\U000F0000private", "private"},                                    // private use
+		{"can't log out of my friend's PC", "cant log out of my friend pc"}, // contraction, possessive
+		{"it's 'quoted' o'clock", "it 'quoted' oclock"},
 	}
 	for _, tt := range tests {
 		if got := normalizeText(tt.in, 0); got != tt.want {
