@@ -38,10 +38,12 @@ type Lexicon struct {
 	// Uncovered lists topics next to the guides' subject that they do not
 	// answer (moving chats to a new phone, a forgotten PIN, groups, calls),
 	// each as the terms a question about it holds together, in any order:
-	// [忘记, pin] is any question that names both. A topic that some entry
-	// itself speaks of (holds all of its terms) is covered after all and
-	// ignored; a question about an uncovered one is declined, however close
-	// its other words are.
+	// [忘记, pin] is any question that names both. A term written "-term"
+	// excludes questions that hold it ([下载, -卸载]: downloading, not
+	// reinstalling). A question about an uncovered topic is declined,
+	// however close its other words are; a topic that one of the guides'
+	// titles or alternate questions asks about is covered after all and
+	// ignored.
 	Uncovered [][]string
 }
 

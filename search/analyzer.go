@@ -46,7 +46,7 @@ type analyzer struct {
 	// conceptNames are the names of the synonym groups' concepts.
 	conceptNames map[string]bool
 	// uncovered are the lexicon's uncovered topics; the engine drops those
-	// an entry speaks of once the guides are indexed.
+	// a title or alternate question asks about once the guides are indexed.
 	uncovered []uncoveredTopic
 
 	// Spelling correction, built from the guides' own words.
@@ -571,7 +571,10 @@ func (a *analyzer) correct(toks []rawToken, an *analysis) []rawToken {
 	return out
 }
 
-// isWord reports whether s is a real word of the dictionary.
+// isWord reports whether s is a real word of the dictionary: one gse
+// segments with (the guides' and the lexicon's words, or the whole
+// dictionary), or, with the lean dictionary, one of the real words kept
+// apart for this check.
 func (a *analyzer) isWord(s string) bool {
 	if a.realWords[s] {
 		return true
