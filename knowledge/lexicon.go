@@ -35,6 +35,16 @@ type Lexicon struct {
 	// Platforms maps a concept (the first term of a synonym group) to the
 	// values of the entries' "platform" tag it names.
 	Platforms map[string][]string
+	// Uncovered lists topics next to the guides' subject that they do not
+	// answer (moving chats to a new phone, a forgotten PIN, groups, calls),
+	// each as the terms a question about it holds together, in any order:
+	// [忘记, pin] is any question that names both. A term written "-term"
+	// excludes questions that hold it ([下载, -卸载]: downloading, not
+	// reinstalling). A question about an uncovered topic is declined,
+	// however close its other words are; a topic that one of the guides'
+	// titles or alternate questions asks about is covered after all and
+	// ignored.
+	Uncovered [][]string
 }
 
 // parseLexicon reads a lexicon file. Every problem is reported with its line.
@@ -54,7 +64,7 @@ func parseLexicon(name string, src []byte) (*Lexicon, []error) {
 	}
 	root := doc.Content[0]
 	if root.Kind != yaml.MappingNode {
-		errorf(root.Line, "the lexicon must be a mapping with the keys synonyms, stopwords, out_of_scope, platforms, brands and subject")
+		errorf(root.Line, "the lexicon must be a mapping with the keys synonyms, stopwords, out_of_scope, uncovered, platforms, brands and subject")
 		return nil, errs
 	}
 	groupOf := map[string]int{} // term → line of its group
@@ -85,6 +95,16 @@ func parseLexicon(name string, src []byte) (*Lexicon, []error) {
 			lex.Stopwords = scalars(val, errorf)
 		case "out_of_scope":
 			lex.OutOfScope = scalars(val, errorf)
+		case "uncovered":
+			if val.Kind != yaml.SequenceNode {
+				errorf(val.Line, "uncovered must be a list of topics like [忘记, pin]")
+				continue
+			}
+			for _, g := range val.Content {
+				if terms := scalars(g, errorf); len(terms) > 0 {
+					lex.Uncovered = append(lex.Uncovered, terms)
+				}
+			}
 		case "brands":
 			lex.Brands = scalars(val, errorf)
 		case "subject":
@@ -101,7 +121,7 @@ func parseLexicon(name string, src []byte) (*Lexicon, []error) {
 				lex.Platforms[k] = scalars(val.Content[j+1], errorf)
 			}
 		default:
-			errorf(key.Line, "unknown lexicon key %q: the keys are synonyms, stopwords, out_of_scope, platforms, brands and subject", key.Value)
+			errorf(key.Line, "unknown lexicon key %q: the keys are synonyms, stopwords, out_of_scope, uncovered, platforms, brands and subject", key.Value)
 		}
 	}
 	// A platforms key that names no synonym group would silently do nothing.

@@ -58,6 +58,8 @@ func TestLexiconErrors(t *testing.T) {
 		{"unknown key", "synonym:\n  - [a, b]\n", `lexicon.yaml:1: unknown lexicon key "synonym"`},
 		{"bad yaml", "synonyms: [a, b\n", "lexicon.yaml:1: not valid YAML"},
 		{"nested", "stopwords:\n  - [a, b]\n", "lexicon.yaml:2: expected a term"},
+		{"uncovered not a list", "uncovered: pin\n", "lexicon.yaml:1: uncovered must be a list of topics"},
+		{"uncovered topic not a list", "uncovered:\n  - pin\n", "lexicon.yaml:2: expected a list of terms"},
 		{"platform of nothing", "synonyms:\n  - [web, browser]\nplatforms:\n  browser: [web]\n", `lexicon.yaml:3: platforms: "browser" is not the first term of a synonym group`},
 	}
 	for _, tt := range tests {

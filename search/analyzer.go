@@ -43,10 +43,18 @@ type analyzer struct {
 	phrases     *phraseTrie       // concept sequences → concept
 	concept     map[string]string // single word → its concept
 	terms       map[string]bool   // every word of a lexicon term
+	// conceptNames are the names of the synonym groups' concepts.
+	conceptNames map[string]bool
+	// uncovered are the lexicon's uncovered topics; the engine drops those
+	// a title or alternate question asks about once the guides are indexed.
+	uncovered []uncoveredTopic
 
 	// Spelling correction, built from the guides' own words.
-	latinVocab map[string]int   // surface word → occurrences in the guides
-	latinStems map[string]bool  // their stems
+	latinVocab map[string]int  // surface word → occurrences in the guides
+	latinStems map[string]bool // their stems
+	// stemOf caches the stem of every English word of the guides and the
+	// lexicon; written only while they are learnt, before any concurrent use.
+	stemOf     map[string]string
 	latinByLen map[int][]string // correction targets by length
 	hanVocab   map[string]int   // Chinese words of two or more characters
 	pinyinOf   map[string]string
@@ -110,6 +118,11 @@ func newAnalyzer(seg *gse.Segmenter, lex *knowledge.Lexicon, guideTexts []string
 	}
 	all = append(all, lex.Stopwords...)
 	all = append(all, lex.OutOfScope...)
+	for _, g := range lex.Uncovered {
+		for _, t := range g {
+			all = append(all, strings.TrimPrefix(t, "-"))
+		}
+	}
 	a.presegment(all)
 	for _, w := range lex.Brands {
 		a.brands[w] = true
@@ -136,8 +149,10 @@ func newAnalyzer(seg *gse.Segmenter, lex *knowledge.Lexicon, guideTexts []string
 	a.concept = map[string]string{}
 	a.terms = map[string]bool{}
 	var multi [][2]string
+	a.conceptNames = map[string]bool{}
 	for _, group := range lex.Synonyms {
 		concept := strings.ReplaceAll(group[0], " ", "_")
+		a.conceptNames[concept] = true
 		for _, term := range group {
 			seq := a.stems(a.dropStop(a.segment(term)))
 			for _, w := range seq {
@@ -157,7 +172,32 @@ func newAnalyzer(seg *gse.Segmenter, lex *knowledge.Lexicon, guideTexts []string
 		seq := a.concepts(a.stems(a.dropStop(a.segment(m[0]))))
 		a.phrases.add(seq, m[1])
 	}
+	// Uncovered topics, as the terms their words become.
+	for _, g := range lex.Uncovered {
+		var u uncoveredTopic
+		var names []string
+		for _, term := range g {
+			if rest, ok := strings.CutPrefix(term, "-"); ok {
+				u.unless = append(u.unless, a.termsOf(a.segment(rest))...)
+				continue
+			}
+			names = append(names, term)
+			u.terms = append(u.terms, a.termsOf(a.segment(term))...)
+		}
+		if u.terms = distinct(u.terms); len(u.terms) > 0 {
+			u.name = strings.Join(names, " + ")
+			a.uncovered = append(a.uncovered, u)
+		}
+	}
 	return a
+}
+
+// uncoveredTopic is a topic the guides do not answer: the terms a question
+// about it holds together, unless it also holds one of the terms in unless
+// ("恢复 删除的消息" is not covered; "恢复 删除账户后的消息" is).
+type uncoveredTopic struct {
+	name          string
+	terms, unless []string
 }
 
 // presegment fills the segmentation cache for texts, spreading the work
@@ -282,6 +322,9 @@ func (a *analyzer) stems(toks []rawToken) []string {
 func (a *analyzer) stem(t rawToken) string {
 	if !t.latin || utf8.RuneCountInString(t.text) < 3 || !isASCIIWord(t.text) {
 		return t.text
+	}
+	if st, ok := a.stemOf[t.text]; ok {
+		return st
 	}
 	env := snowballstem.NewEnv(t.text)
 	english.Stem(env)
@@ -418,13 +461,16 @@ func (a *analyzer) learn(text string) {
 	if a.latinVocab == nil {
 		a.latinVocab = map[string]int{}
 		a.latinStems = map[string]bool{}
+		a.stemOf = map[string]string{}
 		a.hanVocab = map[string]int{}
 	}
 	for _, t := range a.segment(text) {
 		switch {
 		case t.latin && isASCIIWord(t.text):
 			a.latinVocab[t.text]++
-			a.latinStems[a.stem(t)] = true
+			st := a.stem(t)
+			a.latinStems[st] = true
+			a.stemOf[t.text] = st
 		case !t.latin && utf8.RuneCountInString(t.text) >= 2:
 			a.hanVocab[t.text]++
 		}
@@ -525,10 +571,13 @@ func (a *analyzer) correct(toks []rawToken, an *analysis) []rawToken {
 	return out
 }
 
-// isWord reports whether s is a real word of the dictionary.
+// isWord reports whether s is a real word of the dictionary: one gse
+// segments with (the guides' and the lexicon's words, or the whole
+// dictionary), or, with the lean dictionary, one of the real words kept
+// apart for this check.
 func (a *analyzer) isWord(s string) bool {
-	if a.realWords != nil {
-		return a.realWords[s]
+	if a.realWords[s] {
+		return true
 	}
 	_, _, ok := a.seg.Find(s)
 	return ok
@@ -756,3 +805,8 @@ func init() {
 		panic(err)
 	}
 }
+
+// lexical reports whether term t is one of the lexicon's concepts (what
+// every synonym of a group becomes). A word that only appears inside a
+// lexicon phrase ("time" in "at the same time") is not.
+func (a *analyzer) lexical(t string) bool { return a.conceptNames[t] }

@@ -13,7 +13,7 @@ const chitchatCoverage = 0.6
 
 func (e *Engine) decide(question string, an *analysis, lang knowledge.Lang, cands []scored) Answer {
 	ans := Answer{Query: question, Lang: lang, Alternatives: []Candidate{}}
-	if len(cands) == 0 || (len(an.outOfScope) > 0 && !an.subject) {
+	if len(cands) == 0 || e.offTopic(an) {
 		e.fillNone(&ans)
 		return ans
 	}
@@ -39,6 +39,12 @@ func (e *Engine) decide(question string, an *analysis, lang knowledge.Lang, cand
 		}
 	}
 	top := cands[0]
+	if top.kind == knowledge.FAQ && !e.sharesDomainWord(top) {
+		// Only words the guides use in passing ("time", "like") in common:
+		// the question is about something else.
+		e.fillNone(&ans)
+		return ans
+	}
 	ans.Score, ans.Confidence = top.score, top.conf
 	var second *scored
 	if len(cands) > 1 {
@@ -79,6 +85,27 @@ func (e *Engine) decide(question string, an *analysis, lang knowledge.Lang, cand
 		ans.Outcome = Answered
 	}
 	return ans
+}
+
+// sharesDomainWord reports whether the candidate matched one of the
+// lexicon's concepts. A knowledge base without synonyms has none, and every
+// match counts.
+func (e *Engine) sharesDomainWord(c scored) bool {
+	if len(e.an.conceptNames) == 0 {
+		return true
+	}
+	for _, t := range c.matched {
+		if e.an.lexical(t) {
+			return true
+		}
+	}
+	return false
+}
+
+// offTopic reports a question decided without the search: it names another
+// app (and not the guides' subject), or a topic the guides do not cover.
+func (e *Engine) offTopic(an *analysis) bool {
+	return (len(an.outOfScope) > 0 && !an.subject) || len(e.uncoveredTopics(an)) > 0
 }
 
 func (e *Engine) fillEntry(ans *Answer, id string) {

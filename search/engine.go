@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -241,6 +242,11 @@ func New(base *knowledge.Base, cfg Config) (*Engine, error) {
 	for _, t := range append(append([]string{}, lex.Stopwords...), lex.OutOfScope...) {
 		an.learn(t)
 	}
+	for _, g := range lex.Uncovered {
+		for _, t := range g {
+			an.learn(strings.TrimPrefix(t, "-"))
+		}
+	}
 	an.indexTargets(lex)
 
 	platforms := map[string][]string{}
@@ -308,6 +314,11 @@ func dictionaryInputs(base *knowledge.Base) (texts, terms []string) {
 	}
 	terms = append(terms, lex.Stopwords...)
 	terms = append(terms, lex.OutOfScope...)
+	for _, g := range lex.Uncovered {
+		for _, t := range g {
+			terms = append(terms, strings.TrimPrefix(t, "-"))
+		}
+	}
 	for i, t := range texts {
 		texts[i] = toSimplified(normalizeText(t, 0))
 	}
@@ -375,7 +386,12 @@ func (e *Engine) buildIndex() error {
 		}
 		d.Title = append(d.Title, en.Title)
 		d.Questions = append(d.Questions, en.Questions...)
-		d.Answer = append(d.Answer, en.AnswerText())
+		if en.Kind == knowledge.FAQ {
+			// A small-talk answer talks about the guides ("I answer
+			// questions about logging out…"): searched, it would answer
+			// them.
+			d.Answer = append(d.Answer, en.AnswerText())
+		}
 	}
 	batch := idx.NewBatch()
 	df := map[string]int{}
@@ -427,6 +443,9 @@ func (e *Engine) buildIndex() error {
 	e.idf = make(map[string]float64, len(df))
 	for t, n := range df {
 		e.idf[t] = math.Log(1 + e.n/float64(n))
+		if !e.an.lexical(t) {
+			e.idf[t] *= incidentalWeight
+		}
 	}
 	e.unkW = math.Log(1 + e.n)
 	e.chitchatOnly = map[string]bool{}
@@ -440,6 +459,15 @@ func (e *Engine) buildIndex() error {
 		}
 		e.chitchatOnly[t] = only
 	}
+	// A topic that one of the entries' titles or alternate questions asks
+	// about is covered after all.
+	kept := e.an.uncovered[:0]
+	for _, u := range e.an.uncovered {
+		if !e.asksAbout(u) {
+			kept = append(kept, u)
+		}
+	}
+	e.an.uncovered = kept
 	for _, info := range e.docs {
 		for i := range info.questions {
 			q := &info.questions[i]
@@ -616,7 +644,7 @@ func (e *Engine) rank(ctx context.Context, an *analysis) ([]scored, error) {
 			c.bm25Rel = h.Score / maxBM25
 		}
 		c.score = rerankCoverage*c.coverage + rerankClosest*c.closest + rerankBM25*c.bm25Rel
-		if len(named) > 0 && len(info.platforms) > 0 && !overlaps(named, info.platforms) {
+		if len(named) > 0 && len(info.platforms) > 0 && !overlaps(named, info.platforms) && !e.asksAboutPlatform(info, terms) {
 			c.score *= platformMismatch
 			c.otherPlatform = true
 		}
@@ -629,6 +657,19 @@ func (e *Engine) rank(ctx context.Context, an *analysis) ([]scored, error) {
 // platformMismatch scales the score of an entry for other platforms than
 // the ones a question names.
 const platformMismatch = 0.75
+
+// asksAboutPlatform reports whether the entry's own titles or alternate
+// questions name a platform the question names: an entry for the phone that
+// people ask about their computer from ("after I uninstall, is the computer
+// still logged in") is not for another platform.
+func (e *Engine) asksAboutPlatform(info *docInfo, terms []string) bool {
+	for _, t := range terms {
+		if len(e.platforms[t]) > 0 && info.terms[t] == 1 {
+			return true
+		}
+	}
+	return false
+}
 
 // platformsNamed returns the platforms the question's terms name.
 func (e *Engine) platformsNamed(terms []string) map[string]bool {
@@ -657,9 +698,9 @@ func overlaps(a, b map[string]bool) bool {
 // covers, its closest alternate question, and Bleve's BM25 score (relative
 // to the best of this question) count in an entry's score.
 const (
-	rerankCoverage = 0.45
-	rerankClosest  = 0.35
-	rerankBM25     = 0.20
+	rerankCoverage = 0.35
+	rerankClosest  = 0.50
+	rerankBM25     = 0.15
 )
 
 // closestQuestion returns the cosine similarity, over term weights, between
@@ -703,6 +744,12 @@ func (e *Engine) weight(t string) float64 {
 	return e.unkW * unknownWeight
 }
 
+// incidentalWeight scales the weight of the guides' words that are not the
+// lexicon's: the words the guides use in passing ("time", "情况") say less
+// about what a question is about than the domain's own words do, however
+// rare they are in the guides.
+const incidentalWeight = 0.6
+
 // unknownWeight scales words no entry uses against the rarest guide word.
 const unknownWeight = 0.7
 
@@ -713,6 +760,50 @@ func distinct(ts []string) []string {
 		if !seen[t] {
 			seen[t] = true
 			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// asksAbout reports whether a title or alternate question of an FAQ entry
+// is about topic u.
+func (e *Engine) asksAbout(u uncoveredTopic) bool {
+	for _, info := range e.docs {
+		if info.kind != knowledge.FAQ {
+			continue
+		}
+		for _, q := range info.questions {
+			if u.matches(func(t string) bool { return q.terms[t] }) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// matches reports whether a text holding the terms has says is about u.
+func (u uncoveredTopic) matches(has func(string) bool) bool {
+	for _, t := range u.terms {
+		if !has(t) {
+			return false
+		}
+	}
+	for _, t := range u.unless {
+		if has(t) {
+			return false
+		}
+	}
+	return true
+}
+
+// uncoveredTopics returns the uncovered topics (see knowledge.Lexicon) the
+// question's terms name.
+func (e *Engine) uncoveredTopics(an *analysis) []string {
+	var out []string
+	has := func(t string) bool { return slices.Contains(an.terms, t) }
+	for _, u := range e.an.uncovered {
+		if u.matches(has) {
+			out = append(out, u.name)
 		}
 	}
 	return out

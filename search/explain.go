@@ -9,14 +9,16 @@ import (
 // Explanation shows how the engine read a question and why each candidate
 // scored as it did.
 type Explanation struct {
-	Query       string                 `json:"query"`
-	Normalized  string                 `json:"normalized"`
-	Tokens      []string               `json:"tokens"`
-	Terms       []string               `json:"terms"`
-	Corrections []Correction           `json:"corrections"`
-	OutOfScope  []string               `json:"out_of_scope,omitempty"`
-	Lang        knowledge.Lang         `json:"lang"`
-	Candidates  []CandidateExplanation `json:"candidates"`
+	Query       string       `json:"query"`
+	Normalized  string       `json:"normalized"`
+	Tokens      []string     `json:"tokens"`
+	Terms       []string     `json:"terms"`
+	Corrections []Correction `json:"corrections"`
+	OutOfScope  []string     `json:"out_of_scope,omitempty"`
+	// Uncovered are the topics the guides do not cover that it names.
+	Uncovered  []string               `json:"uncovered,omitempty"`
+	Lang       knowledge.Lang         `json:"lang"`
+	Candidates []CandidateExplanation `json:"candidates"`
 	// ExactMatch: the question is one of the guide's own, answered by
 	// its entry without the search deciding.
 	ExactMatch bool   `json:"exact_match"`
@@ -50,7 +52,7 @@ func (e *Engine) Explain(ctx context.Context, question string, opts ...AskOption
 	}
 	ex := Explanation{
 		Query: question, Normalized: an.normalized, Tokens: an.raw, Terms: an.terms,
-		Corrections: an.corrections, OutOfScope: an.outOfScope, Lang: e.replyLang(&an, ac.langHint),
+		Corrections: an.corrections, OutOfScope: an.outOfScope, Uncovered: e.uncoveredTopics(&an), Lang: e.replyLang(&an, ac.langHint),
 	}
 	for i, c := range cands {
 		m := marginOf(cands, i)

@@ -57,15 +57,20 @@ func normalizeText(s string, maxRunes int) string {
 }
 
 // dropApostrophes joins English contractions, "can't" → "cant", so they
-// meet the way people also type them.
+// meet the way people also type them, and drops the possessive "'s"
+// ("a friend's laptop" is a friend laptop; "it's" is "it", a stopword).
 func dropApostrophes(s string) string {
 	if !strings.ContainsAny(s, "'’") {
 		return s
 	}
 	rs := []rune(s)
 	out := rs[:0]
-	for i, r := range rs {
+	for i := 0; i < len(rs); i++ {
+		r := rs[i]
 		if (r == '\'' || r == '’') && i > 0 && i+1 < len(rs) && isASCIILetter(rs[i-1]) && isASCIILetter(rs[i+1]) {
+			if rs[i+1] == 's' && (i+2 == len(rs) || !isASCIILetter(rs[i+2])) {
+				i++ // the "s" too
+			}
 			continue
 		}
 		out = append(out, r)

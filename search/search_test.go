@@ -5,6 +5,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/fstest"
 	"unicode/utf8"
 
 	"faqbot/knowledge"
@@ -36,14 +37,16 @@ func shipped(tb testing.TB) *Engine {
 
 func TestNormalizeText(t *testing.T) {
 	tests := []struct{ in, want string }{
-		{"  Ｗｈａｔｓ　Ａｐｐ  ", "whats app"},                 // full width, ideographic space
-		{"log\u200bout\u202e now\u2066", "logout now"}, // zero-width, bidi
-		{"a\x00b\x07c", "abc"},                         // control characters
-		{"登\uFEFF录", "登录"},                             // BOM inside
-		{"ｱｲｳ ①", "アイウ 1"},                             // half-width katakana, circled digit (NFKC)
-		{"bad \xff\xfe utf8", "bad utf8"},              // invalid UTF-8 dropped
-		{"line\r\nbreak\ttab", "line break tab"},       // white space collapsed
-		{"\U000F0000private", "private"},               // private use
+		{"  Ｗｈａｔｓ　Ａｐｐ  ", "whats app"},                                      // full width, ideographic space
+		{"log\u200bout\u202e now\u2066", "logout now"},                      // zero-width, bidi
+		{"a\x00b\x07c", "abc"},                                              // control characters
+		{"登\uFEFF录", "登录"},                                                  // BOM inside
+		{"ｱｲｳ ①", "アイウ 1"},                                                  // half-width katakana, circled digit (NFKC)
+		{"bad \xff\xfe utf8", "bad utf8"},                                   // invalid UTF-8 dropped
+		{"line\r\nbreak\ttab", "line break tab"},                            // white space collapsed
+		{"\U000F0000private", "private"},                                    // private use
+		{"can't log out of my friend's PC", "cant log out of my friend pc"}, // contraction, possessive
+		{"it's 'quoted' o'clock", "it 'quoted' oclock"},
 	}
 	for _, tt := range tests {
 		if got := normalizeText(tt.in, 0); got != tt.want {
@@ -125,6 +128,17 @@ func TestAnswerDecisions(t *testing.T) {
 		{"Who are you?", Chitchat, "chat-about", knowledge.English},
 		{"你能做什么", Chitchat, "chat-about", knowledge.SimplifiedChinese},
 		{"thanks!", Chitchat, "chat-thanks", knowledge.English},
+		// Topics next to the guides' that they do not answer (the
+		// lexicon's "uncovered"), however many guide words they share.
+		{"怎么把聊天记录转到新手机", None, "", knowledge.SimplifiedChinese},
+		{"forgot my two-step verification PIN", None, "", knowledge.English},
+		{"how do I leave a WhatsApp group", None, "", knowledge.English},
+		{"WhatsApp刪除的訊息可以還原嗎", None, "", knowledge.TraditionalChinese},
+		// ... unless the question also names what the topic excludes:
+		// messages after deleting the account are the guides' topic.
+		{"删号了聊天记录还能恢复吗", Answered, "faq-chat-history", knowledge.SimplifiedChinese},
+		// Only words the guides use in passing in common.
+		{"what time is it", None, "", knowledge.English},
 	}
 	for _, tt := range tests {
 		a, err := e.Answer(ctx, tt.q)
@@ -275,4 +289,83 @@ func TestLeanDictionaryAnswersLikeFull(t *testing.T) {
 			lr.AnsweredRight, lr.WrongRate, lr.DeclinedCorrectly, fr.AnsweredRight, fr.WrongRate, fr.DeclinedCorrectly)
 	}
 	t.Logf("%d of %d questions answered differently", differ, len(cases))
+}
+
+func TestUncoveredTopics(t *testing.T) {
+	const guide = `---
+guide: demo
+lang: en
+---
+
+## Log out of the web app {#web-log-out}
+
+Questions:
+- how do I log out of the web version
+- log out of web on a borrowed laptop
+
+Click "Log out".
+
+## Turn on two-step verification {#two-step}
+
+Questions:
+- how do I set a PIN for my account
+- how do I set a PIN for my account on a laptop
+
+Go to "Settings" > "Account".
+`
+	const lexicon = `synonyms:
+  - [log out, sign out]
+  - [laptop, computer]
+  - [pin, passcode]
+  - [group, groups]
+  - [forgot, forgotten]
+uncovered:
+  - [group, -laptop]
+  - [forgot, pin]
+  - [borrowed]
+`
+	base, err := knowledge.Load(fstest.MapFS{"demo.en.md": {Data: []byte(guide)}, knowledge.LexiconFile: {Data: []byte(lexicon)}}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := New(base, DefaultConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	tests := []struct {
+		q       string
+		outcome Outcome
+	}{
+		{"how do I log out of a group", None},                    // a topic the guides do not cover
+		{"how do I log out of a group on my computer", Answered}, // ... unless it names "laptop"
+		{"I forgot my passcode", None},                           // every term of a topic, in any order
+		{"how do I set a passcode", Answered},                    // only some of them
+		{"log out of web on a borrowed computer", Answered},      // an alternate question asks about it: covered
+	}
+	for _, tt := range tests {
+		a, err := e.Answer(context.Background(), tt.q)
+		if err != nil {
+			t.Fatalf("Answer(%q): %v", tt.q, err)
+		}
+		if a.Outcome != tt.outcome {
+			t.Errorf("Answer(%q) = %s %q, want %s", tt.q, a.Outcome, a.ID, tt.outcome)
+		}
+	}
+}
+
+// Small-talk answers describe what the guides cover ("I answer questions
+// about logging out…"); searched, they would make a question about logging
+// out small talk.
+func TestSmallTalkAnswersAreNotSearched(t *testing.T) {
+	e := shipped(t)
+	for _, q := range []string{"can u help me log out", "你能帮我退出登录吗"} {
+		a, err := e.Answer(context.Background(), q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a.Outcome == Chitchat || a.Outcome == None {
+			t.Errorf("Answer(%q) = %s %q, want an entry about logging out", q, a.Outcome, a.ID)
+		}
+	}
 }

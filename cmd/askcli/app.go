@@ -383,6 +383,9 @@ func printExplanation(w io.Writer, ex search.Explanation) {
 	if len(ex.OutOfScope) > 0 {
 		fmt.Fprintf(w, "other apps:  %s\n", strings.Join(ex.OutOfScope, ", "))
 	}
+	if len(ex.Uncovered) > 0 {
+		fmt.Fprintf(w, "uncovered:   %s\n", strings.Join(ex.Uncovered, "; "))
+	}
 	fmt.Fprintf(w, "reply lang:  %s\n\n", ex.Lang)
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "candidate\tscore\tcoverage\tclosest q\tunknown\tmargin\tbm25\tconfidence\tmatched")
