@@ -221,3 +221,29 @@ func TestReadOnlyReport(t *testing.T) {
 		t.Errorf("report of a directory: %v", err)
 	}
 }
+
+// TestAnyFileName: the path is a file name, whatever it holds: no part of
+// it is read as a driver option or a URI.
+func TestAnyFileName(t *testing.T) {
+	dir := t.TempDir()
+	for _, name := range []string{"q?mode=ro.db", "q#1.db", "100% sure.db", ":memory:", "file:q.db", "q.db?_pragma=query_only(1)"} {
+		cfg := DefaultConfig()
+		cfg.Path = filepath.Join(dir, name)
+		l, err := Open(context.Background(), cfg, nil)
+		if err != nil {
+			t.Errorf("%q: %v", name, err)
+			continue
+		}
+		l.Record(Question{Adapter: "telegram", User: "1", Question: "q", Outcome: search.None})
+		if err := l.Close(); err != nil {
+			t.Errorf("%q: %v", name, err)
+		}
+		r, err := ReadReport(context.Background(), cfg.Path, time.Time{}, 5)
+		if err != nil || r.Outcomes["none"] != 1 {
+			t.Errorf("%q: report %+v, %v; want the question", name, r.Outcomes, err)
+		}
+		if fi, err := os.Stat(cfg.Path); err != nil || fi.Size() == 0 {
+			t.Errorf("%q: the file: %v", name, err)
+		}
+	}
+}

@@ -88,7 +88,7 @@ func ReadReport(ctx context.Context, path string, since time.Time, limit int) (R
 		err = errors.New("it holds no question log yet")
 	}
 	if err != nil {
-		return Report{}, fmt.Errorf("%s is not a question log this faqbot reads: %w", path, err)
+		return Report{}, fmt.Errorf("read %s: %w", path, err)
 	}
 	r := Report{Since: since, Outcomes: map[string]int{}}
 	if err := r.read(ctx, tx, since.UnixMilli(), limit); err != nil {
