@@ -214,8 +214,8 @@ func TestFlushDoesNotHoldUpClose(t *testing.T) {
 		t.Fatal(err)
 	}
 	var once sync.Once
-	open := func() { once.Do(func() { close(release) }) }
-	defer open()
+	unblock := func() { once.Do(func() { close(release) }) }
+	defer unblock()
 	l.Record(Question{Adapter: "telegram", Question: "one", Outcome: search.None})
 	<-entered // the writer holds "one"
 	if !l.Record(Question{Adapter: "telegram", Question: "two", Outcome: search.None}) {
@@ -243,7 +243,7 @@ func TestFlushDoesNotHoldUpClose(t *testing.T) {
 	case <-time.After(20 * time.Second):
 		t.Fatal("Record waits behind Close")
 	}
-	open()
+	unblock()
 	if err := <-closed; err != nil {
 		t.Fatal(err)
 	}

@@ -215,12 +215,12 @@ var settings = []setting{
 			return nil
 		}},
 	{key: "shutdown_timeout", env: "FAQBOT_SHUTDOWN_TIMEOUT", flag: "shutdown-timeout", arg: "DURATION",
-		help: fmt.Sprintf("how long a stop waits for the answers in flight (at most %v)", maxShutdownTimeout),
+		help: "how long a stop waits for the answers in flight (at most " + shortDuration(maxShutdownTimeout) + ")",
 		set:  func(c *Config, v string) (err error) { c.ShutdownTimeout, err = parseDuration(v); return err },
 		get:  func(c Config) string { return c.ShutdownTimeout.String() },
 		check: func(c Config) error {
 			if c.ShutdownTimeout <= 0 || c.ShutdownTimeout > maxShutdownTimeout {
-				return fmt.Errorf("want a duration above 0 and at most %v", maxShutdownTimeout)
+				return fmt.Errorf("want a duration above 0 and at most %s", shortDuration(maxShutdownTimeout))
 			}
 			return nil
 		}},
@@ -428,6 +428,18 @@ func checkQLogPath(path string) error {
 		return errors.New("is a directory; want a file")
 	}
 	return nil
+}
+
+// shortDuration is d without Go's trailing zero units: 10m, not 10m0s.
+func shortDuration(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
 }
 
 func formatDays(d time.Duration) string {

@@ -116,7 +116,7 @@ func TestBadSettings(t *testing.T) {
 		{"stray argument", tok, []string{"extra"}, `unexpected arguments "extra"`, ""},
 		{"unknown flag", tok, []string{"-colour"}, "flag provided but not defined: -colour", ""},
 		{"bad duration in env", with(map[string]string{"FAQBOT_SHUTDOWN_TIMEOUT": "soon"}), nil, `FAQBOT_SHUTDOWN_TIMEOUT "soon": not a duration`, ""},
-		{"zero shutdown timeout", with(map[string]string{"FAQBOT_SHUTDOWN_TIMEOUT": "0s"}), nil, `FAQBOT_SHUTDOWN_TIMEOUT "0s": want a duration above 0 and at most 10m0s`, ""},
+		{"zero shutdown timeout", with(map[string]string{"FAQBOT_SHUTDOWN_TIMEOUT": "0s"}), nil, `FAQBOT_SHUTDOWN_TIMEOUT "0s": want a duration above 0 and at most 10m`, ""},
 		{"bad switch in a flag", tok, []string{"-qlog", "maybe"}, `-qlog "maybe": want on or off`, ""},
 		{"bad retention", with(map[string]string{"FAQBOT_QLOG_RETENTION": "ninety"}), nil, `FAQBOT_QLOG_RETENTION "ninety"`, ""},
 		{"short retention", with(map[string]string{"FAQBOT_QLOG_RETENTION": "10m"}), nil, `FAQBOT_QLOG_RETENTION "10m0s": want at least one hour`, ""},

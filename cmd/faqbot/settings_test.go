@@ -35,7 +35,7 @@ func TestErrorsNameTheirSource(t *testing.T) {
 		{"file", file("log:\n  format: xml\n"), nil, `faqbot.yaml:2: log.format "xml": use text or json`},
 		{"file, dotted", file("http_addr: 9090\n"), nil, `faqbot.yaml:1: http_addr "9090": not host:port (or off)`},
 		{"flag", file(""), []string{"-http-addr", "9090"}, `-http-addr "9090": not host:port (or off)`},
-		{"flag over file", file("shutdown_timeout: 5s\n"), []string{"-shutdown-timeout", "11m"}, `-shutdown-timeout "11m0s": want a duration above 0 and at most 10m0s`},
+		{"flag over file", file("shutdown_timeout: 5s\n"), []string{"-shutdown-timeout", "11m"}, `-shutdown-timeout "11m0s": want a duration above 0 and at most 10m`},
 		{"file: retention", file("question_log:\n  retention: 30m\n"), nil, `faqbot.yaml:2: question_log.retention "30m0s": want at least one hour`},
 		{"file: log path", file("question_log.path: " + dir + "\n"), nil, `faqbot.yaml:1: question_log.path "` + dir + `": is a directory`},
 		{"file: salt", file("question_log.salt: short\n"), nil, `faqbot.yaml:1: question_log.salt (value not shown): 5 bytes: want at least 16`},

@@ -41,7 +41,13 @@ func TestMainProcess(t *testing.T) {
 func startMain(t *testing.T, env map[string]string, args ...string) (*exec.Cmd, *syncBuffer) {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^TestMainProcess$")
-	cmd.Env = append(os.Environ(), envMain+"="+strings.Join(args, "\n"))
+	// The test's own environment, without any faqbot setting.
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "FAQBOT_") && !strings.HasPrefix(kv, "TELEGRAM_") && !strings.HasPrefix(kv, "DISCORD_") && !strings.HasPrefix(kv, "LOG_LEVEL=") {
+			cmd.Env = append(cmd.Env, kv)
+		}
+	}
+	cmd.Env = append(cmd.Env, envMain+"="+strings.Join(args, "\n"))
 	for k, v := range env {
 		cmd.Env = append(cmd.Env, k+"="+v)
 	}
