@@ -76,6 +76,10 @@ func DefaultConfig() Config {
 	}
 }
 
+// MinSaltLen is the shortest salt Config takes: a short one could be
+// guessed, and would be too common a string to hide in logs.
+const MinSaltLen = 16
+
 // Validate reports the first setting that cannot work, naming it and its
 // value (never the salt's).
 func (c Config) Validate() error {
@@ -91,7 +95,7 @@ func (c Config) Validate() error {
 	case c.PruneEvery <= 0:
 		return fmt.Errorf("qlog: PruneEvery %v is not positive", c.PruneEvery)
 	case c.Salt != "" && len(c.Salt) < MinSaltLen:
-		return fmt.Errorf("qlog: Salt is %d bytes (not shown): want at least %d", len(c.Salt), MinSaltLen)
+		return fmt.Errorf("qlog: Salt is shorter than %d bytes (the value is not shown; generate one with openssl rand -hex 32)", MinSaltLen)
 	case c.Buffer < 1:
 		return fmt.Errorf("qlog: Buffer %d is below 1", c.Buffer)
 	case c.BatchSize < 1:

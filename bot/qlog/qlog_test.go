@@ -351,7 +351,7 @@ func TestConfigValidate(t *testing.T) {
 	}{
 		{func(c *Config) { c.Path = "" }, "Path is empty"},
 		{func(c *Config) { c.Path = os.TempDir() }, "is a directory"},
-		{func(c *Config) { c.Salt = "short" }, "Salt is 5 bytes (not shown): want at least 16"},
+		{func(c *Config) { c.Salt = "short" }, "Salt is shorter than 16 bytes (the value is not shown"},
 		{func(c *Config) { c.Retention = time.Minute }, "Retention 1m0s"},
 		{func(c *Config) { c.Buffer = 0 }, "Buffer 0"},
 		{func(c *Config) { c.BatchSize = -1 }, "BatchSize -1"},

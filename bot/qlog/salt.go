@@ -15,10 +15,6 @@ import (
 	"strings"
 )
 
-// MinSaltLen is the shortest salt a Config may set: 16 bytes, so that it
-// cannot be guessed; `openssl rand -hex 32` makes a good one.
-const MinSaltLen = 16
-
 // SaltFile is where Open keeps the salt it generates for the log at path
 // when Config.Salt is empty: beside the database, not in it, so that a
 // copy of the database (a backup, an export for analysis) does not carry

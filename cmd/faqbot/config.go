@@ -140,6 +140,24 @@ func (c Config) orphaned(prefix, token string) []string {
 	return out
 }
 
+// secrets are the secrets the configuration holds, for hiding them
+// wherever faqbot writes: the Telegram token and its secret half (the part
+// after the colon, which alone is enough to use the bot), the webhook
+// secret, the Discord token and the question log's salt.
+func (c Config) secrets() []string {
+	out := []string{c.QLog.Salt}
+	if c.Telegram != nil {
+		out = append(out, c.Telegram.Token, c.Telegram.WebhookSecret)
+		if _, half, ok := strings.Cut(c.Telegram.Token, ":"); ok {
+			out = append(out, half)
+		}
+	}
+	if c.Discord != nil {
+		out = append(out, c.Discord.Token, strings.TrimPrefix(c.Discord.Token, "Bot "))
+	}
+	return out
+}
+
 func parseLevel(s string) (slog.Level, error) {
 	var l slog.Level
 	if err := l.UnmarshalText([]byte(s)); err != nil {
@@ -259,7 +277,7 @@ var settings = []setting{
 		get:  func(c Config) string { return c.QLog.Salt },
 		check: func(c Config) error {
 			if c.QuestionLog && c.QLog.Salt != "" && len(c.QLog.Salt) < qlog.MinSaltLen {
-				return fmt.Errorf("%d bytes: want at least %d (openssl rand -hex 32)", len(c.QLog.Salt), qlog.MinSaltLen)
+				return fmt.Errorf("shorter than %d bytes: generate one with openssl rand -hex 32", qlog.MinSaltLen)
 			}
 			return nil
 		}},
@@ -399,12 +417,11 @@ func dcSetting(s setting, field func(*discord.Config) *string, problem string) s
 const envConfig = "FAQBOT_CONFIG"
 
 // parseDuration reads a Go duration (90s, 10m, 720h) or a number of days
-// (90d, 1.5d), neither negative nor beyond 100 years.
+// (90d), neither negative nor longer than 100 years.
 func parseDuration(s string) (time.Duration, error) {
-	const maxDays = 100 * 365
 	if days, ok := strings.CutSuffix(s, "d"); ok {
 		n, err := strconv.ParseFloat(days, 64)
-		if err != nil || !(n >= 0 && n <= maxDays) { // NaN fails both
+		if err != nil || !(n >= 0 && n <= 100*365) { // NaN too
 			return 0, fmt.Errorf("not a number of days (e.g. 90d)")
 		}
 		return time.Duration(n * float64(24*time.Hour)), nil
@@ -413,8 +430,8 @@ func parseDuration(s string) (time.Duration, error) {
 	if err != nil {
 		return 0, fmt.Errorf("not a duration (e.g. 10s, 720h, 90d)")
 	}
-	if d < 0 || d > maxDays*24*time.Hour {
-		return 0, fmt.Errorf("want a duration from 0 to %dd", maxDays)
+	if d < 0 || d > 100*365*24*time.Hour {
+		return 0, fmt.Errorf("want a duration from 0 to 100 years")
 	}
 	return d, nil
 }

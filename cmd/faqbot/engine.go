@@ -31,17 +31,18 @@ type liveEngine struct {
 
 var _ bot.Answerer = (*liveEngine)(nil)
 
-// engine is what liveEngine serves: *search.Engine.
-type engine interface {
+// answerEngine is what a liveEngine serves: the answer engine
+// (*search.Engine), or in tests an engine that fails on purpose.
+type answerEngine interface {
 	bot.Answerer
 	Close() error
 }
 
-var _ engine = (*search.Engine)(nil)
+var _ answerEngine = (*search.Engine)(nil)
 
 // generation is one engine; mu is read-held by every call on it.
 type generation struct {
-	eng     engine
+	eng     answerEngine
 	mu      sync.RWMutex
 	retired bool
 }
@@ -49,7 +50,7 @@ type generation struct {
 // errEngineClosed: faqbot is stopping.
 var errEngineClosed = errors.New("answer engine closed")
 
-func newLiveEngine(eng engine) *liveEngine {
+func newLiveEngine(eng answerEngine) *liveEngine {
 	l := &liveEngine{}
 	l.cur.Store(&generation{eng: eng})
 	return l
@@ -96,7 +97,7 @@ func (l *liveEngine) Lookup(id string, lang knowledge.Lang) (search.Answer, erro
 // questions in flight on it finish; it succeeds once eng serves (an error
 // closing the previous one goes to closeErr). After close it closes eng
 // instead and fails.
-func (l *liveEngine) swap(eng engine) error {
+func (l *liveEngine) swap(eng answerEngine) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.closed {

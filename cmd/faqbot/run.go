@@ -123,34 +123,16 @@ func runEnv(ctx context.Context, args []string, lookupEnv func(string) (string, 
 	return 0
 }
 
-// newLogger is the logger of the whole process: every record goes through
-// a redactor that hides the tokens, the webhook secret and the salt, so
-// that none reaches the log even when a library puts it in an error.
+// newLogger is faqbot's logger, writing to w as cfg says, with every secret
+// cfg holds hidden in every record.
 func newLogger(cfg Config, w io.Writer) *slog.Logger {
 	level, _ := parseLevel(cfg.LogLevel)
 	opts := &slog.HandlerOptions{Level: level}
-	var h slog.Handler
+	var h slog.Handler = slog.NewTextHandler(w, opts)
 	if cfg.LogFormat == "json" {
 		h = slog.NewJSONHandler(w, opts)
-	} else {
-		h = slog.NewTextHandler(w, opts)
 	}
 	return slog.New(bot.NewRedactor(cfg.secrets()...).Handler(h))
-}
-
-// secrets are the configured values no log may show.
-func (c Config) secrets() []string {
-	s := []string{c.QLog.Salt}
-	if c.Telegram != nil {
-		s = append(s, c.Telegram.Token, c.Telegram.WebhookSecret)
-		if _, secret, ok := strings.Cut(c.Telegram.Token, ":"); ok {
-			s = append(s, secret) // the part that matters, wherever it turns up alone
-		}
-	}
-	if c.Discord != nil {
-		s = append(s, c.Discord.Token, strings.TrimPrefix(c.Discord.Token, "Bot "))
-	}
-	return s
 }
 
 // adapter is a chat transport as the runtime runs it.

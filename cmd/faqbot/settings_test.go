@@ -38,7 +38,7 @@ func TestErrorsNameTheirSource(t *testing.T) {
 		{"flag over file", file("shutdown_timeout: 5s\n"), []string{"-shutdown-timeout", "11m"}, `-shutdown-timeout "11m0s": want a duration above 0 and at most 10m`},
 		{"file: retention", file("question_log:\n  retention: 30m\n"), nil, `faqbot.yaml:2: question_log.retention "30m0s": want at least one hour`},
 		{"file: log path", file("question_log.path: " + dir + "\n"), nil, `faqbot.yaml:1: question_log.path "` + dir + `": is a directory`},
-		{"file: salt", file("question_log.salt: short\n"), nil, `faqbot.yaml:1: question_log.salt (value not shown): 5 bytes: want at least 16`},
+		{"file: salt", file("question_log.salt: short\n"), nil, `faqbot.yaml:1: question_log.salt (value not shown): shorter than 16 bytes`},
 		{"file: Telegram", file("telegram:\n  token: \"1:abc\"\n  api_url: ftp://example.org\n"), nil, `faqbot.yaml:3: telegram.api_url "ftp://example.org": want an http(s) URL`},
 		{"file: Telegram listen address", file("telegram:\n  token: \"1:abc\"\n  listen_addr: nowhere\n"), nil, `faqbot.yaml:3: telegram.listen_addr "nowhere": want host:port`},
 		{"env: Telegram token", map[string]string{"TELEGRAM_BOT_TOKEN": "secret-without-colon"}, nil, `TELEGRAM_BOT_TOKEN (value not shown): not a bot token`},
