@@ -86,6 +86,11 @@ func waitExit(t *testing.T, cmd *exec.Cmd, within time.Duration) syscall.WaitSta
 func TestSecondSignalExitsAtOnce(t *testing.T) {
 	checkNoLeaks(t)
 	dc := newFakeDiscord(t)
+	// One request from this process first. The race detector orders the
+	// fake's set-up before its handlers through this process's own socket
+	// writes (syscall.Write, then the handler's Read); the child's writes
+	// are not this process's.
+	get(t, opsClient(t), dc.apiURL()+"/v9/gateway")
 	dc.sends.hold()
 	defer dc.sends.open()
 	cmd, stderr := startMain(t, map[string]string{
