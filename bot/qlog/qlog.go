@@ -6,18 +6,19 @@
 //
 // Writes never hold up an answer: Record hands a row to a bounded buffer
 // that one goroutine writes in batches, one transaction per batch; when the
-// buffer is full the row is dropped and counted. Close writes what is
-// buffered.
+// buffer is full the row is dropped and counted. Close (or Shutdown, with a
+// deadline) writes what is buffered.
 //
-// Privacy: user ids are stored only as salted hashes (HMAC-SHA256), the
-// question only normalised and with long numbers and e-mail addresses
-// masked, and rows older than the retention are deleted.
+// Privacy: user ids are stored only as salted hashes (HMAC-SHA256; the
+// salt is kept out of the database, see SaltFile), the question only
+// normalised and with long numbers and e-mail addresses masked, and rows
+// older than the retention are deleted and overwritten (secure_delete, then
+// a WAL checkpoint), not merely unlinked.
 package qlog
 
 import (
 	"context"
 	"crypto/hmac"
-	"crypto/rand"
 	"crypto/sha256"
 	"database/sql"
 	"encoding/hex"
@@ -31,6 +32,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 
@@ -41,24 +43,26 @@ import (
 
 // Config configures a Log. Start from DefaultConfig.
 type Config struct {
-	// Path is the database file; it is created when missing. It must not
-	// contain '?' (the driver reads options after it).
+	// Path is the database file; it is created when missing. Any file
+	// name will do: it is given to SQLite as a URI of its absolute path.
 	Path string
 	// Retention is how long rows are kept; older ones are deleted at Open
-	// and every PruneEvery after.
+	// and every PruneEvery after. At least MinRetention.
 	Retention  time.Duration
 	PruneEvery time.Duration
-	// Salt keys the hash of user ids. Empty: a random salt generated at the
-	// first Open and stored in the database. A salt kept apart from the
-	// database (in the service's environment) protects better: chat user
-	// ids are numbers that can be enumerated, so whoever has both the rows
-	// and the salt can find a user's rows.
+	// Salt keys the hash of user ids: at least MinSaltLen bytes. Empty: a
+	// random salt generated at the first Open and kept in SaltFile(Path).
+	// The log remembers the salt's fingerprint and refuses to open with
+	// another, whose hashes would match none of its rows.
 	Salt string
 	// Buffer is how many rows may wait to be written; BatchSize the most
 	// written in one transaction.
 	Buffer    int
 	BatchSize int
 }
+
+// MinRetention is the shortest Retention.
+const MinRetention = time.Hour
 
 // DefaultConfig returns the defaults: 90 days' retention, pruned hourly, a
 // buffer of 4096 rows written up to 256 at a time.
@@ -72,17 +76,26 @@ func DefaultConfig() Config {
 	}
 }
 
-// Validate reports the first setting that cannot work, naming it.
+// MinSaltLen is the shortest salt Config takes: a short one could be
+// guessed, and would be too common a string to hide in logs.
+const MinSaltLen = 16
+
+// Validate reports the first setting that cannot work, naming it and its
+// value (never the salt's).
 func (c Config) Validate() error {
-	switch {
-	case c.Path == "":
+	if c.Path == "" {
 		return errors.New("qlog: Path is empty")
-	case strings.ContainsRune(c.Path, '?'):
-		return fmt.Errorf("qlog: Path %q contains '?'", c.Path)
-	case c.Retention < time.Hour:
-		return fmt.Errorf("qlog: Retention %v is below one hour", c.Retention)
+	}
+	if err := checkPath(c.Path); err != nil {
+		return fmt.Errorf("qlog: Path %q: %w", c.Path, err)
+	}
+	switch {
+	case c.Retention < MinRetention:
+		return fmt.Errorf("qlog: Retention %v is below %v", c.Retention, MinRetention)
 	case c.PruneEvery <= 0:
 		return fmt.Errorf("qlog: PruneEvery %v is not positive", c.PruneEvery)
+	case c.Salt != "" && len(c.Salt) < MinSaltLen:
+		return fmt.Errorf("qlog: Salt is shorter than %d bytes (the value is not shown; generate one with openssl rand -hex 32)", MinSaltLen)
 	case c.Buffer < 1:
 		return fmt.Errorf("qlog: Buffer %d is below 1", c.Buffer)
 	case c.BatchSize < 1:
@@ -115,28 +128,61 @@ const OutcomeError search.Outcome = "error"
 // Stats are the log's counters since Open.
 type Stats struct {
 	Questions uint64 // question rows written
-	Feedback  uint64 // feedback rows written
-	Dropped   uint64 // rows dropped: the buffer was full, or the log closed
+	// Feedback counts the votes written: a vote that replaces the same
+	// user's earlier one on the same answer (or, unlinked, on the same
+	// entry) counts again, though the log keeps one row.
+	Feedback uint64
+	Dropped  uint64 // rows dropped because the buffer was full
+	// Unwritten counts the rows the log did not write because it was
+	// closing: recorded after Close began, or still buffered when
+	// Shutdown's deadline passed.
+	Unwritten uint64
 	Failed    uint64 // rows lost to a failed write
 }
 
+// The errors RecordFeedback returns when it does not take a vote.
+var (
+	// ErrBusy: the buffer is full; the vote may be tried again.
+	ErrBusy = errors.New("question log is busy: feedback not recorded")
+	// ErrClosed: the log is closed (faqbot is stopping).
+	ErrClosed = errors.New("question log is closed: feedback not recorded")
+)
+
 // Log is an open question log. It is safe for concurrent use.
 type Log struct {
-	cfg  Config
-	db   *sql.DB
-	salt []byte
-	log  *slog.Logger
-	now  func() time.Time
+	cfg       Config
+	h         hooks
+	db        *sql.DB
+	salt      []byte
+	log       *slog.Logger
+	now       func() time.Time
+	movedSalt bool // init moved a version 1 salt out of the database
 
-	mu     sync.RWMutex // guards closed against sends on in
+	mu     sync.RWMutex // guards closed against Record's sends after Close
 	closed bool
 	in     chan event
-	done   chan struct{}
+	quit   chan struct{} // closed by Close: write what is buffered, then stop
+	done   chan struct{} // closed when the writer has stopped
+	// writeCtx bounds the writer's statements; abandon ends it when
+	// Shutdown's deadline passes.
+	writeCtx context.Context
+	abandon  context.CancelFunc
 
-	questions, feedback, dropped, failed atomic.Uint64
+	questions, feedback, dropped, unwritten, failed atomic.Uint64
 }
 
 var _ bot.FeedbackSink = (*Log)(nil)
+
+// hooks are what tests change of a Log; the zero value is production.
+type hooks struct {
+	now         func() time.Time // the clock (time.Now)
+	busyTimeout time.Duration    // defaultBusyTimeout
+	pruneChunk  int              // defaultPruneChunk
+	// afterLink runs in the writer after a feedback's link query, inside
+	// the batch's transaction; beforeBatch before each batch is written.
+	afterLink   func()
+	beforeBatch func()
+}
 
 // event is one thing for the writer: a question, a feedback, or a flush
 // marker (flushed is closed once everything before it is written).
@@ -146,70 +192,27 @@ type event struct {
 	flushed chan struct{}
 }
 
-// schema is the database layout (PRAGMA user_version 1). Times are Unix
-// milliseconds (UTC); in sqlite3: datetime(time/1000, 'unixepoch').
-const schema = `
-CREATE TABLE IF NOT EXISTS meta (
-	key   TEXT PRIMARY KEY,
-	value TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS questions (
-	id         INTEGER PRIMARY KEY,
-	time       INTEGER NOT NULL,
-	adapter    TEXT NOT NULL,
-	user_hash  TEXT NOT NULL,
-	lang       TEXT NOT NULL,
-	question   TEXT NOT NULL,
-	outcome    TEXT NOT NULL,
-	entry_id   TEXT NOT NULL,
-	choices    TEXT NOT NULL,
-	confidence REAL NOT NULL,
-	latency_us INTEGER NOT NULL
-);
-CREATE INDEX IF NOT EXISTS questions_time ON questions(time);
-CREATE INDEX IF NOT EXISTS questions_asker ON questions(adapter, user_hash, time);
-CREATE TABLE IF NOT EXISTS feedback (
-	id          INTEGER PRIMARY KEY,
-	time        INTEGER NOT NULL,
-	adapter     TEXT NOT NULL,
-	user_hash   TEXT NOT NULL,
-	entry_id    TEXT NOT NULL,
-	lang        TEXT NOT NULL,
-	helpful     INTEGER NOT NULL,
-	question_id INTEGER REFERENCES questions(id) ON DELETE SET NULL
-);
-CREATE UNIQUE INDEX IF NOT EXISTS feedback_once ON feedback(question_id, user_hash) WHERE question_id IS NOT NULL;
-CREATE INDEX IF NOT EXISTS feedback_time ON feedback(time);
-CREATE INDEX IF NOT EXISTS feedback_question ON feedback(question_id);
-PRAGMA user_version = 1;
-`
-
-// schemaVersion is the user_version this package writes and reads.
-const schemaVersion = 1
-
-// open opens the database at path with the pragmas every connection needs.
-func open(path string, readOnly bool) (*sql.DB, error) {
-	dsn := path + "?_pragma=busy_timeout(5000)&_pragma=foreign_keys(1)"
-	if readOnly {
-		dsn += "&_pragma=query_only(1)"
-	} else {
-		dsn += "&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)"
-	}
-	db, err := sql.Open("sqlite", dsn)
-	if err != nil {
-		return nil, fmt.Errorf("open question log %s: %w", path, err)
-	}
-	return db, nil
-}
-
 // Open opens (creating if need be) the log at cfg.Path, deletes rows older
 // than the retention and starts the writer. Close it when done.
 func Open(ctx context.Context, cfg Config, log *slog.Logger) (*Log, error) {
+	return open(ctx, cfg, log, hooks{})
+}
+
+func open(ctx context.Context, cfg Config, log *slog.Logger, h hooks) (*Log, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
+	}
+	if h.now == nil {
+		h.now = time.Now
+	}
+	if h.busyTimeout <= 0 {
+		h.busyTimeout = defaultBusyTimeout
+	}
+	if h.pruneChunk <= 0 {
+		h.pruneChunk = defaultPruneChunk
 	}
 	// Created here, readable by the owner alone (SQLite gives its journal
 	// files the same mode); an existing file keeps its mode.
@@ -218,63 +221,75 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*Log, error) {
 	} else if !errors.Is(err, fs.ErrExist) {
 		return nil, fmt.Errorf("open question log %s: %w", cfg.Path, err)
 	}
-	db, err := open(cfg.Path, false)
+	db, err := openDB(cfg.Path, writer, h.busyTimeout)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("open question log %s: %w", cfg.Path, err)
 	}
 	// One connection: SQLite has one writer, and the writer goroutine is
 	// the only user.
 	db.SetMaxOpenConns(1)
-	l := &Log{cfg: cfg, db: db, log: log, now: time.Now, in: make(chan event, cfg.Buffer), done: make(chan struct{})}
-	if err := l.init(ctx); err != nil {
+	wctx, abandon := context.WithCancel(context.Background())
+	l := &Log{
+		cfg: cfg, h: h, db: db, log: log, now: h.now,
+		in: make(chan event, cfg.Buffer), quit: make(chan struct{}), done: make(chan struct{}),
+		writeCtx: wctx, abandon: abandon,
+	}
+	fail := func(err error) (*Log, error) {
+		abandon()
 		db.Close()
 		return nil, fmt.Errorf("open question log %s: %w", cfg.Path, err)
 	}
-	if err := l.prune(ctx); err != nil {
-		db.Close()
-		return nil, fmt.Errorf("open question log %s: %w", cfg.Path, err)
+	if err := l.init(ctx); err != nil {
+		return fail(err)
+	}
+	n, err := pruneAll(ctx, db, l.cutoff(), h.pruneChunk)
+	if err != nil {
+		return fail(err)
+	}
+	if n == 0 && l.movedSalt {
+		// Clear the old salt from the WAL too.
+		if _, err := checkpoint(ctx, db); err != nil {
+			return fail(err)
+		}
 	}
 	go l.write()
 	return l, nil
 }
 
-// init creates the tables and reads or makes the salt.
+// init creates the tables (or brings an older log's up to date) and
+// finds the salt, in one transaction.
 func (l *Log) init(ctx context.Context) error {
-	var version int
-	if err := l.db.QueryRowContext(ctx, "PRAGMA user_version").Scan(&version); err != nil {
+	tx, err := l.db.BeginTx(ctx, nil)
+	if err != nil {
 		return err
 	}
-	if version > schemaVersion {
-		return fmt.Errorf("the database has schema version %d; this faqbot knows %d", version, schemaVersion)
+	defer tx.Rollback()
+	version, err := readVersion(ctx, tx)
+	if err != nil {
+		return err
 	}
-	if _, err := l.db.ExecContext(ctx, schema); err != nil {
-		return fmt.Errorf("create tables: %w", err)
-	}
-	if l.cfg.Salt != "" {
-		l.salt = []byte(l.cfg.Salt)
-		return nil
-	}
-	var stored string
-	err := l.db.QueryRowContext(ctx, "SELECT value FROM meta WHERE key = 'salt'").Scan(&stored)
-	if errors.Is(err, sql.ErrNoRows) {
-		buf := make([]byte, 32)
-		if _, err := rand.Read(buf); err != nil {
-			return fmt.Errorf("generate salt: %w", err)
-		}
-		stored = hex.EncodeToString(buf)
-		// INSERT OR IGNORE, then read back: two processes opening a new
-		// database at once agree on one salt.
-		if _, err := l.db.ExecContext(ctx, "INSERT OR IGNORE INTO meta (key, value) VALUES ('salt', ?)", stored); err != nil {
-			return fmt.Errorf("store salt: %w", err)
-		}
-		err = l.db.QueryRowContext(ctx, "SELECT value FROM meta WHERE key = 'salt'").Scan(&stored)
+	switch version {
+	case 0:
+		_, err = tx.ExecContext(ctx, schema)
+	case 1:
+		_, err = tx.ExecContext(ctx, migrateV1)
 	}
 	if err != nil {
-		return fmt.Errorf("read salt: %w", err)
+		return fmt.Errorf("create tables (from version %d): %w", version, err)
 	}
-	l.salt = []byte(stored)
-	return nil
+	if version != schemaVersion {
+		if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", schemaVersion)); err != nil {
+			return err
+		}
+	}
+	if l.salt, err = l.loadSalt(ctx, tx); err != nil {
+		return err
+	}
+	return tx.Commit()
 }
+
+// cutoff is the time (Unix ms) before which rows are too old to keep.
+func (l *Log) cutoff() int64 { return l.now().Add(-l.cfg.Retention).UnixMilli() }
 
 // HashUser returns the stored form of a user id: the first 128 bits of
 // HMAC-SHA256(salt, adapter ":" user), in hex; "" for an unknown user.
@@ -287,6 +302,10 @@ func (l *Log) HashUser(adapter, user string) string {
 	return hex.EncodeToString(m.Sum(nil)[:16])
 }
 
+// maxQuestionBytes is as much of a question as the engine reads (it cuts
+// there before normalising): the rest is not kept waiting in the buffer.
+const maxQuestionBytes = search.MaxQueryRunes * utf8.UTFMax
+
 // Record queues q for writing and reports whether it was taken: it never
 // waits, and drops q (counting it) when the buffer is full or the log is
 // closed.
@@ -294,125 +313,231 @@ func (l *Log) Record(q Question) bool {
 	if q.Time.IsZero() {
 		q.Time = l.now()
 	}
-	return l.send(event{q: &q})
+	if len(q.Question) > maxQuestionBytes {
+		// A copy: a slice would keep the whole message in memory.
+		q.Question = strings.Clone(q.Question[:maxQuestionBytes])
+	}
+	return l.send(event{q: &q}) == nil
 }
 
 // RecordFeedback queues f for writing, linked to the answer it is about
-// (see link). It implements bot.FeedbackSink; it never waits, and fails
-// when the buffer is full, so the transport can tell the user to try again.
+// (see linkQuery). It implements bot.FeedbackSink; it never waits, and
+// fails with ErrBusy when the buffer is full (the transport can tell the
+// user to try again) and ErrClosed once the log is closed.
 func (l *Log) RecordFeedback(_ context.Context, f bot.Feedback) error {
 	if f.Time.IsZero() {
 		f.Time = l.now()
 	}
-	if !l.send(event{f: &f}) {
-		return errors.New("question log is busy: feedback not recorded")
-	}
-	return nil
+	return l.send(event{f: &f})
 }
 
-func (l *Log) send(ev event) bool {
+func (l *Log) send(ev event) error {
 	l.mu.RLock()
 	defer l.mu.RUnlock()
-	if !l.closed {
-		select {
-		case l.in <- ev:
-			return true
-		default:
-		}
+	if l.closed {
+		l.unwritten.Add(1)
+		return ErrClosed
 	}
-	l.dropped.Add(1)
-	return false
+	select {
+	case l.in <- ev:
+		return nil
+	default:
+		l.dropped.Add(1)
+		return ErrBusy
+	}
 }
 
 // Flush waits until every row recorded before it is written (or lost to a
-// failed write).
+// failed write). It fails with ErrClosed when the log closed first.
 func (l *Log) Flush(ctx context.Context) error {
 	flushed := make(chan struct{})
-	l.mu.RLock()
-	if l.closed {
-		l.mu.RUnlock()
-		return nil // Close wrote everything
-	}
+	// No lock here: Flush may wait for room in the buffer, and a lock held
+	// meanwhile would hold up Close, and every Record behind it. The
+	// channel is never closed, so the send is safe; once quit is closed the
+	// writer may be gone.
 	select {
 	case l.in <- event{flushed: flushed}:
-		l.mu.RUnlock()
+	case <-l.quit:
+		return ErrClosed
 	case <-ctx.Done():
-		l.mu.RUnlock()
 		return ctx.Err()
 	}
 	select {
 	case <-flushed:
 		return nil
+	case <-l.done:
+		select {
+		case <-flushed:
+			return nil
+		default:
+			return ErrClosed
+		}
 	case <-ctx.Done():
 		return ctx.Err()
 	}
 }
 
 // Close writes the rows still buffered, stops the writer and closes the
-// database. Rows recorded after Close are dropped.
-func (l *Log) Close() error {
+// database; it waits as long as that takes. Rows recorded after Close are
+// not written (and counted as Unwritten).
+func (l *Log) Close() error { return l.Shutdown(context.Background()) }
+
+// Shutdown is Close within ctx: when ctx is done before the buffer is
+// written out, the rows left are given up (counted as Unwritten; a
+// statement waiting for a lock gives up too) and Shutdown returns an error
+// saying so, after closing the database.
+func (l *Log) Shutdown(ctx context.Context) error {
 	l.mu.Lock()
 	if l.closed {
 		l.mu.Unlock()
+		<-l.done
 		return nil
 	}
 	l.closed = true
-	close(l.in)
+	close(l.quit)
 	l.mu.Unlock()
-	<-l.done
-	return l.db.Close()
+	var err error
+	select {
+	case <-l.done:
+	case <-ctx.Done():
+		before := l.unwritten.Load()
+		l.abandon()
+		<-l.done
+		err = fmt.Errorf("question log: %d rows not written before the deadline: %w", l.unwritten.Load()-before, ctx.Err())
+	}
+	l.abandon()
+	return errors.Join(err, l.db.Close())
 }
 
 // Stats returns the counters.
 func (l *Log) Stats() Stats {
-	return Stats{Questions: l.questions.Load(), Feedback: l.feedback.Load(), Dropped: l.dropped.Load(), Failed: l.failed.Load()}
+	return Stats{
+		Questions: l.questions.Load(), Feedback: l.feedback.Load(),
+		Dropped: l.dropped.Load(), Unwritten: l.unwritten.Load(), Failed: l.failed.Load(),
+	}
 }
 
 // write is the writer goroutine: it takes what is buffered, up to
-// BatchSize, writes it in one transaction, and prunes old rows every
-// PruneEvery, until Close.
+// BatchSize, and writes it in one transaction; every PruneEvery it deletes
+// the rows that have grown too old, a chunk at a time between batches;
+// after Close it writes what is left and stops.
 func (l *Log) write() {
 	defer close(l.done)
-	prune := time.NewTicker(l.cfg.PruneEvery)
-	defer prune.Stop()
+	ticker := time.NewTicker(l.cfg.PruneEvery)
+	defer ticker.Stop()
+	var (
+		pruning   bool  // deleting old rows, a chunk per turn
+		cutoff    int64 // of the pruning under way
+		pruned    int64 // rows it deleted so far
+		unflushed bool  // a checkpoint is still due (a reader kept it from finishing)
+	)
 	batch := make([]event, 0, l.cfg.BatchSize)
 	for {
-		select {
-		case ev, ok := <-l.in:
-			if !ok {
+		if pruning {
+			// Rows waiting go first; then one chunk.
+			select {
+			case ev := <-l.in:
+				l.writeBatch(l.collect(batch, ev))
+				continue
+			case <-l.quit:
+				l.drain(batch)
 				return
+			default:
 			}
-			batch = append(batch[:0], ev)
-			open := true
-		more:
-			for open && len(batch) < l.cfg.BatchSize {
-				select {
-				case ev, open = <-l.in:
-					if open {
-						batch = append(batch, ev)
-					}
-				default:
-					break more
-				}
-			}
-			l.writeBatch(batch)
-			if !open {
-				return
-			}
-		case <-prune.C:
-			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-			if err := l.prune(ctx); err != nil {
+			n, err := l.pruneChunk(cutoff)
+			pruned += n
+			if err != nil {
 				l.log.Error("question log: deleting old rows failed", "err", err)
 			}
-			cancel()
+			if err != nil || n == 0 {
+				pruning = false
+				if pruned > 0 || unflushed {
+					unflushed = !l.checkpoint()
+				}
+				if pruned > 0 {
+					l.log.Debug("question log: old rows deleted", "rows", pruned)
+				}
+			}
+			continue
+		}
+		select {
+		case ev := <-l.in:
+			l.writeBatch(l.collect(batch, ev))
+		case <-ticker.C:
+			pruning, cutoff, pruned = true, l.cutoff(), 0
+		case <-l.quit:
+			l.drain(batch)
+			return
 		}
 	}
 }
 
+// collect adds to first what else is buffered, up to BatchSize.
+func (l *Log) collect(batch []event, first event) []event {
+	batch = append(batch[:0], first)
+	for len(batch) < l.cfg.BatchSize {
+		select {
+		case ev := <-l.in:
+			batch = append(batch, ev)
+		default:
+			return batch
+		}
+	}
+	return batch
+}
+
+// drain writes what is buffered after Close, until the buffer is empty or
+// Shutdown gives up; what is left then is counted as unwritten.
+func (l *Log) drain(batch []event) {
+	for l.writeCtx.Err() == nil {
+		select {
+		case ev := <-l.in:
+			l.writeBatch(l.collect(batch, ev))
+		default:
+			return
+		}
+	}
+	for {
+		select {
+		case ev := <-l.in:
+			if ev.q != nil || ev.f != nil {
+				l.unwritten.Add(1)
+			}
+			if ev.flushed != nil {
+				close(ev.flushed)
+			}
+		default:
+			return
+		}
+	}
+}
+
+func (l *Log) pruneChunk(cutoff int64) (int64, error) {
+	ctx, cancel := context.WithTimeout(l.writeCtx, time.Minute)
+	defer cancel()
+	return pruneChunk(ctx, l.db, cutoff, l.h.pruneChunk)
+}
+
+func (l *Log) checkpoint() bool {
+	ctx, cancel := context.WithTimeout(l.writeCtx, time.Minute)
+	defer cancel()
+	done, err := checkpoint(ctx, l.db)
+	if err != nil {
+		l.log.Error("question log: checkpoint after deleting old rows failed", "err", err)
+	} else if !done {
+		l.log.Warn("question log: a reader kept the checkpoint after deleting old rows from finishing; the next pruning finishes it")
+	}
+	return done
+}
+
 // writeBatch writes a batch in one transaction and releases its flush
-// markers. A failed write loses the batch's rows: they are counted and
-// logged, and the bot answers on.
+// markers. A batch that finds the database locked for longer than the busy
+// timeout is tried once more. A failed write loses the batch's rows: they
+// are counted and logged, and the bot answers on.
 func (l *Log) writeBatch(batch []event) {
+	if l.h.beforeBatch != nil {
+		l.h.beforeBatch()
+	}
 	var nq, nf uint64
 	for _, ev := range batch {
 		switch {
@@ -423,15 +548,20 @@ func (l *Log) writeBatch(batch []event) {
 		}
 	}
 	if nq+nf > 0 {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		err := l.insert(ctx, batch)
-		cancel()
-		if err != nil {
-			l.failed.Add(nq + nf)
-			l.log.Error("question log: write failed; rows lost", "rows", nq+nf, "err", err)
-		} else {
+		err := l.insert(batch)
+		if isBusy(err) && l.writeCtx.Err() == nil {
+			l.log.Warn("question log: the database was locked; writing the batch again", "rows", nq+nf, "err", err)
+			err = l.insert(batch)
+		}
+		switch {
+		case err == nil:
 			l.questions.Add(nq)
 			l.feedback.Add(nf)
+		case l.writeCtx.Err() != nil: // Shutdown gave up
+			l.unwritten.Add(nq + nf)
+		default:
+			l.failed.Add(nq + nf)
+			l.log.Error("question log: write failed; rows lost", "rows", nq+nf, "err", err)
 		}
 	}
 	for _, ev := range batch {
@@ -441,7 +571,11 @@ func (l *Log) writeBatch(batch []event) {
 	}
 }
 
-func (l *Log) insert(ctx context.Context, batch []event) error {
+func (l *Log) insert(batch []event) error {
+	ctx, cancel := context.WithTimeout(l.writeCtx, time.Minute)
+	defer cancel()
+	// BEGIN IMMEDIATE (the writer's _txlock): the write lock is taken, or
+	// waited for, before the first read.
 	tx, err := l.db.BeginTx(ctx, nil)
 	if err != nil {
 		return err
@@ -459,7 +593,9 @@ func (l *Log) insert(ctx context.Context, batch []event) error {
 		return err
 	}
 	defer link.Close()
-	insF, err := tx.PrepareContext(ctx, `INSERT INTO feedback
+	// One vote per user and answer, or per user and entry when it is
+	// linked to no answer: a second press replaces the first.
+	insLinked, err := tx.PrepareContext(ctx, `INSERT INTO feedback
 		(time, adapter, user_hash, entry_id, lang, helpful, question_id)
 		VALUES (?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (question_id, user_hash) WHERE question_id IS NOT NULL
@@ -467,7 +603,17 @@ func (l *Log) insert(ctx context.Context, batch []event) error {
 	if err != nil {
 		return err
 	}
-	defer insF.Close()
+	defer insLinked.Close()
+	insUnlinked, err := tx.PrepareContext(ctx, `INSERT INTO feedback
+		(time, adapter, user_hash, entry_id, lang, helpful, question_id)
+		VALUES (?, ?, ?, ?, ?, ?, NULL)
+		ON CONFLICT (adapter, user_hash, entry_id) WHERE question_id IS NULL AND user_hash != ''
+		DO UPDATE SET time = excluded.time, helpful = excluded.helpful, lang = excluded.lang`)
+	if err != nil {
+		return err
+	}
+	defer insUnlinked.Close()
+	cutoff := l.cutoff()
 	for _, ev := range batch {
 		switch {
 		case ev.q != nil:
@@ -480,12 +626,19 @@ func (l *Log) insert(ctx context.Context, batch []event) error {
 			user := l.HashUser(f.Adapter, f.User)
 			var qid sql.NullInt64
 			if user != "" {
-				err = link.QueryRowContext(ctx, f.Adapter, user, f.Time.UnixMilli(), f.EntryID, ","+f.EntryID+",").Scan(&qid)
+				err = link.QueryRowContext(ctx, f.Adapter, user, f.Time.UnixMilli(), cutoff, f.EntryID, ","+f.EntryID+",").Scan(&qid)
 				if err != nil && !errors.Is(err, sql.ErrNoRows) {
 					return fmt.Errorf("link feedback: %w", err)
 				}
+				if l.h.afterLink != nil {
+					l.h.afterLink()
+				}
 			}
-			_, err = insF.ExecContext(ctx, f.Time.UnixMilli(), f.Adapter, user, f.EntryID, string(f.Lang), f.Helpful, qid)
+			if qid.Valid {
+				_, err = insLinked.ExecContext(ctx, f.Time.UnixMilli(), f.Adapter, user, f.EntryID, string(f.Lang), f.Helpful, qid)
+			} else {
+				_, err = insUnlinked.ExecContext(ctx, f.Time.UnixMilli(), f.Adapter, user, f.EntryID, string(f.Lang), f.Helpful)
+			}
 		}
 		if err != nil {
 			return err
@@ -495,8 +648,9 @@ func (l *Log) insert(ctx context.Context, batch []event) error {
 }
 
 // linkQuery finds the answer a feedback is about: the same user's most
-// recent question, on the same adapter and not after the feedback, that
-// was answered with the entry voted on, or that offered it as a choice (a
+// recent question, on the same adapter, not after the feedback and not
+// older than the retention (it is about to be deleted), that was answered
+// with the entry voted on, or that offered it as a choice (a
 // clarification, then the user picked it). Buttons carry no reference to
 // the question (Telegram's 64 bytes of callback data leave no room beside
 // a long entry id, and buttons already sent must keep working), so this is
@@ -504,20 +658,9 @@ func (l *Log) insert(ctx context.Context, batch []event) error {
 // on the older answer, which then counts for the newer one. A vote with no
 // such question (someone else's answer, in a group) is kept unlinked.
 const linkQuery = `SELECT id FROM questions
-	WHERE adapter = ? AND user_hash = ? AND time <= ?
+	WHERE adapter = ? AND user_hash = ? AND time <= ? AND time >= ?
 	  AND (entry_id = ? OR (outcome = 'clarify' AND instr(',' || choices || ',', ?) > 0))
 	ORDER BY time DESC, id DESC LIMIT 1`
-
-// prune deletes the rows older than the retention.
-func (l *Log) prune(ctx context.Context) error {
-	cutoff := l.now().Add(-l.cfg.Retention).UnixMilli()
-	for _, q := range []string{"DELETE FROM feedback WHERE time < ?", "DELETE FROM questions WHERE time < ?"} {
-		if _, err := l.db.ExecContext(ctx, q, cutoff); err != nil {
-			return fmt.Errorf("delete old rows: %w", err)
-		}
-	}
-	return nil
-}
 
 // StoredQuestion is a question as the log stores it: normalised like the
 // engine reads it (search.Normalize), with e-mail addresses replaced by

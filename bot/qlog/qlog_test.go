@@ -57,7 +57,7 @@ func flush(t *testing.T, l *Log) {
 // rawDB opens the log's file for the test to look inside.
 func rawDB(t *testing.T, path string) *sql.DB {
 	t.Helper()
-	db, err := open(path, true)
+	db, err := openDB(path, reader, defaultBusyTimeout)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -208,7 +208,7 @@ func TestFeedbackIsLinkedToItsAnswer(t *testing.T) {
 	}
 }
 
-func TestSaltIsStoredOnceOrConfigured(t *testing.T) {
+func TestSaltIsKeptOnceOrConfigured(t *testing.T) {
 	cfg := testConfig(t)
 	l1, err := Open(context.Background(), cfg, nil)
 	if err != nil {
@@ -227,9 +227,12 @@ func TestSaltIsStoredOnceOrConfigured(t *testing.T) {
 	if openTest(t, other).HashUser("telegram", "42") == h1 {
 		t.Error("two databases share a salt")
 	}
-	cfg.Salt = "kept-in-the-environment"
+	// A configured salt is used for a new log (another one refuses to
+	// open: see TestSaltMismatchIsRefused).
 	l2.Close()
-	if openTest(t, cfg).HashUser("telegram", "42") == h1 {
+	fresh := testConfig(t)
+	fresh.Salt = "kept-in-the-environment"
+	if openTest(t, fresh).HashUser("telegram", "42") == h1 {
 		t.Error("a configured salt is ignored")
 	}
 	if got := l2.HashUser("telegram", ""); got != "" {
@@ -240,8 +243,10 @@ func TestSaltIsStoredOnceOrConfigured(t *testing.T) {
 func TestRetention(t *testing.T) {
 	cfg := testConfig(t)
 	cfg.Retention = 24 * time.Hour
-	l := openTest(t, cfg)
-	old, recent := time.Now().Add(-25*time.Hour), time.Now().Add(-23*time.Hour)
+	clock := newClock(time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC))
+	h := hooks{now: clock.Now}
+	l := openHooked(t, cfg, h)
+	old, recent := clock.Now().Add(-25*time.Hour), clock.Now().Add(-23*time.Hour)
 	l.Record(Question{Time: old, Adapter: "telegram", User: "1", Question: "old", Outcome: search.None})
 	l.Record(Question{Time: recent, Adapter: "telegram", User: "1", Question: "recent", Outcome: search.None})
 	l.RecordFeedback(context.Background(), bot.Feedback{Time: old, Adapter: "telegram", User: "1", EntryID: "x"})
@@ -251,7 +256,7 @@ func TestRetention(t *testing.T) {
 	}
 	// Open prunes; so does the writer every PruneEvery.
 	cfg.PruneEvery = 10 * time.Millisecond
-	l = openTest(t, cfg)
+	l = openHooked(t, cfg, h)
 	db := rawDB(t, cfg.Path)
 	if rows := questionRows(t, db); len(rows) != 1 || rows[0].Question != "recent" {
 		t.Errorf("after Open: %+v, want only the recent question", rows)
@@ -259,10 +264,14 @@ func TestRetention(t *testing.T) {
 	if rows := feedbackRows(t, db); len(rows) != 0 {
 		t.Errorf("old feedback kept: %+v", rows)
 	}
-	// A row that becomes too old within moments goes at the writer's next
-	// pruning; the recent one stays.
-	l.Record(Question{Time: time.Now().Add(-cfg.Retention + 200*time.Millisecond), Adapter: "telegram", Question: "soon old", Outcome: search.None})
+	// A row that becomes too old when the clock moves on goes at the
+	// writer's next pruning; the recent one stays.
+	l.Record(Question{Time: clock.Now().Add(-cfg.Retention + time.Minute), Adapter: "telegram", Question: "soon old", Outcome: search.None})
 	flush(t, l)
+	if rows := questionRows(t, db); len(rows) != 2 {
+		t.Fatalf("before the clock moved: %+v, want 2 rows", rows)
+	}
+	clock.Advance(2 * time.Minute)
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		rows := questionRows(t, db)
@@ -306,16 +315,16 @@ func TestCloseWritesEverything(t *testing.T) {
 	if l.Record(Question{Adapter: "discord"}) {
 		t.Error("Record after Close took a row")
 	}
-	if err := l.RecordFeedback(context.Background(), bot.Feedback{Adapter: "discord"}); err == nil {
-		t.Error("RecordFeedback after Close succeeded")
+	if err := l.RecordFeedback(context.Background(), bot.Feedback{Adapter: "discord"}); !errors.Is(err, ErrClosed) {
+		t.Errorf("RecordFeedback after Close: %v, want ErrClosed", err)
 	}
 	if err := l.Close(); err != nil {
 		t.Errorf("second Close: %v", err)
 	}
 	rows := questionRows(t, rawDB(t, cfg.Path))
 	st := l.Stats()
-	if len(rows) != taken || st.Questions != uint64(taken) || st.Questions+st.Dropped != 800+2 {
-		t.Errorf("%d rows, %d taken, stats %+v; want every row taken written and the rest counted as dropped", len(rows), taken, st)
+	if len(rows) != taken || st.Questions != uint64(taken) || st.Questions+st.Dropped != 800 || st.Unwritten != 2 {
+		t.Errorf("%d rows, %d taken, stats %+v; want every row taken written, the rest counted as dropped, and the 2 after Close as unwritten", len(rows), taken, st)
 	}
 }
 
@@ -327,8 +336,8 @@ func TestFullBufferDropsWithoutWaiting(t *testing.T) {
 			t.Errorf("Record %d = %v, want %v", i, got, want)
 		}
 	}
-	if err := l.RecordFeedback(context.Background(), bot.Feedback{}); err == nil || !strings.Contains(err.Error(), "busy") {
-		t.Errorf("RecordFeedback on a full buffer: %v, want a busy error", err)
+	if err := l.RecordFeedback(context.Background(), bot.Feedback{}); !errors.Is(err, ErrBusy) {
+		t.Errorf("RecordFeedback on a full buffer: %v, want ErrBusy", err)
 	}
 	if got := l.Stats().Dropped; got != 2 {
 		t.Errorf("dropped %d, want 2", got)
@@ -341,7 +350,8 @@ func TestConfigValidate(t *testing.T) {
 		want   string
 	}{
 		{func(c *Config) { c.Path = "" }, "Path is empty"},
-		{func(c *Config) { c.Path = "a?b" }, `Path "a?b"`},
+		{func(c *Config) { c.Path = os.TempDir() }, "is a directory"},
+		{func(c *Config) { c.Salt = "short" }, "Salt is shorter than 16 bytes (the value is not shown"},
 		{func(c *Config) { c.Retention = time.Minute }, "Retention 1m0s"},
 		{func(c *Config) { c.Buffer = 0 }, "Buffer 0"},
 		{func(c *Config) { c.BatchSize = -1 }, "BatchSize -1"},
@@ -362,7 +372,7 @@ func TestOpenRefusesANewerSchema(t *testing.T) {
 	cfg := testConfig(t)
 	l := openTest(t, cfg)
 	l.Close()
-	db, err := open(cfg.Path, false)
+	db, err := openDB(cfg.Path, writer, defaultBusyTimeout)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -59,35 +59,45 @@ type EntryFeedback struct {
 // ErrNoLog is returned by ReadReport when there is no log at the path.
 var ErrNoLog = errors.New("no question log")
 
-// ReadReport reads the log at path (read-only) for the period from since,
-// listing at most limit rows in each part.
+// ReadReport reads the log at path for the period from since, listing at
+// most limit rows in each part. It opens the file read-only and reads
+// every part in one transaction, so the parts agree with each other while
+// faqbot writes on.
 func ReadReport(ctx context.Context, path string, since time.Time, limit int) (Report, error) {
+	if err := checkPath(path); err != nil {
+		return Report{}, fmt.Errorf("question log %q: %w", path, err)
+	}
 	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
 		return Report{}, fmt.Errorf("%w at %s", ErrNoLog, path)
 	} else if err != nil {
 		return Report{}, err
 	}
-	db, err := open(path, true)
+	db, err := openDB(path, reader, defaultBusyTimeout)
 	if err != nil {
-		return Report{}, err
-	}
-	defer db.Close()
-	var version int
-	if err := db.QueryRowContext(ctx, "PRAGMA user_version").Scan(&version); err != nil {
 		return Report{}, fmt.Errorf("read %s: %w", path, err)
 	}
-	if version != schemaVersion {
-		return Report{}, fmt.Errorf("%s is not a question log this faqbot reads (schema version %d, want %d)", path, version, schemaVersion)
+	defer db.Close()
+	db.SetMaxOpenConns(1)
+	tx, err := db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return Report{}, fmt.Errorf("read %s: %w", path, err)
+	}
+	defer tx.Rollback()
+	version, err := readVersion(ctx, tx)
+	if err == nil && version < minVersion {
+		err = errors.New("it holds no question log yet")
+	}
+	if err != nil {
+		return Report{}, fmt.Errorf("read %s: %w", path, err)
 	}
 	r := Report{Since: since, Outcomes: map[string]int{}}
-	from := since.UnixMilli()
-	if err := r.read(ctx, db, from, limit); err != nil {
+	if err := r.read(ctx, tx, since.UnixMilli(), limit); err != nil {
 		return Report{}, fmt.Errorf("read %s: %w", path, err)
 	}
 	return r, nil
 }
 
-func (r *Report) read(ctx context.Context, db *sql.DB, from int64, limit int) error {
+func (r *Report) read(ctx context.Context, db querier, from int64, limit int) error {
 	err := each(ctx, db, `SELECT outcome, COUNT(*) FROM questions WHERE time >= ? GROUP BY outcome`, []any{from}, func(rows *sql.Rows) error {
 		var outcome string
 		var n int
@@ -139,33 +149,40 @@ func (r *Report) read(ctx context.Context, db *sql.DB, from int64, limit int) er
 	if err != nil {
 		return err
 	}
-	err = each(ctx, db, `SELECT f.entry_id, SUM(f.helpful = 1) AS up, SUM(f.helpful = 0) AS down,
-			(SELECT COUNT(*) FROM questions q WHERE q.entry_id = f.entry_id AND q.outcome = 'answered' AND q.time >= ?1)
-		FROM feedback f WHERE f.time >= ?1
-		GROUP BY f.entry_id HAVING down > 0
-		ORDER BY down - up DESC, down DESC, f.entry_id LIMIT ?2`, []any{from, limit}, func(rows *sql.Rows) error {
+	return each(ctx, db, worstEntries, []any{from, limit}, func(rows *sql.Rows) error {
 		var e EntryFeedback
-		err := rows.Scan(&e.EntryID, &e.Helpful, &e.Unhelpful, &e.Answered)
+		err := rows.Scan(&e.EntryID, &e.Helpful, &e.Unhelpful, &e.Answered, &e.Example)
 		r.WorstEntries = append(r.WorstEntries, e)
 		return err
 	})
-	if err != nil {
-		return err
-	}
-	for i := range r.WorstEntries {
-		e := &r.WorstEntries[i]
-		err := db.QueryRowContext(ctx, `SELECT q.question FROM feedback f JOIN questions q ON q.id = f.question_id
-			WHERE f.entry_id = ? AND f.helpful = 0 AND f.time >= ?
-			GROUP BY q.question ORDER BY COUNT(*) DESC, MAX(f.time) DESC LIMIT 1`, e.EntryID, from).Scan(&e.Example)
-		if err != nil && !errors.Is(err, sql.ErrNoRows) {
-			return err
-		}
-	}
-	return nil
 }
 
+// worstEntries lists the entries voted 👎 since ?1, worst first, at most
+// ?2: their votes, how often they answered, and the question most often
+// voted 👎 with their answer (a window function picks it per entry).
+const worstEntries = `
+WITH votes AS (
+	SELECT entry_id, SUM(helpful = 1) AS up, SUM(helpful = 0) AS down
+	FROM feedback WHERE time >= ?1 GROUP BY entry_id HAVING down > 0
+), answered AS (
+	SELECT entry_id, COUNT(*) AS n
+	FROM questions WHERE outcome = 'answered' AND time >= ?1 GROUP BY entry_id
+), examples AS (
+	SELECT entry_id, question FROM (
+		SELECT f.entry_id, q.question,
+			ROW_NUMBER() OVER (PARTITION BY f.entry_id ORDER BY COUNT(*) DESC, MAX(f.time) DESC, q.question) AS rank
+		FROM feedback f JOIN questions q ON q.id = f.question_id
+		WHERE f.helpful = 0 AND f.time >= ?1
+		GROUP BY f.entry_id, q.question
+	) WHERE rank = 1
+)
+SELECT v.entry_id, v.up, v.down, COALESCE(a.n, 0), COALESCE(e.question, '')
+FROM votes v LEFT JOIN answered a USING (entry_id) LEFT JOIN examples e USING (entry_id)
+ORDER BY v.down - v.up DESC, v.down DESC, v.entry_id
+LIMIT ?2`
+
 // each runs query and calls scan for every row.
-func each(ctx context.Context, db *sql.DB, query string, args []any, scan func(*sql.Rows) error) error {
+func each(ctx context.Context, db querier, query string, args []any, scan func(*sql.Rows) error) error {
 	rows, err := db.QueryContext(ctx, query, args...)
 	if err != nil {
 		return err

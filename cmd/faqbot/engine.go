@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -20,6 +21,9 @@ import (
 // question on it finishes.
 type liveEngine struct {
 	cur atomic.Pointer[generation]
+	// closeErr is told when an engine swapped out fails to close (nil:
+	// nobody is): the swap has succeeded by then.
+	closeErr func(error)
 
 	mu     sync.Mutex // serialises swap and close
 	closed bool
@@ -27,10 +31,18 @@ type liveEngine struct {
 
 var _ bot.Answerer = (*liveEngine)(nil)
 
+// answerEngine is what a liveEngine serves: the answer engine
+// (*search.Engine), or in tests an engine that fails on purpose.
+type answerEngine interface {
+	bot.Answerer
+	Close() error
+}
+
+var _ answerEngine = (*search.Engine)(nil)
+
 // generation is one engine; mu is read-held by every call on it.
 type generation struct {
-	eng     *search.Engine
-	entries int
+	eng     answerEngine
 	mu      sync.RWMutex
 	retired bool
 }
@@ -38,9 +50,9 @@ type generation struct {
 // errEngineClosed: faqbot is stopping.
 var errEngineClosed = errors.New("answer engine closed")
 
-func newLiveEngine(eng *search.Engine) *liveEngine {
+func newLiveEngine(eng answerEngine) *liveEngine {
 	l := &liveEngine{}
-	l.cur.Store(&generation{eng: eng, entries: len(eng.Base().Entries())})
+	l.cur.Store(&generation{eng: eng})
 	return l
 }
 
@@ -82,17 +94,21 @@ func (l *liveEngine) Lookup(id string, lang knowledge.Lang) (search.Answer, erro
 }
 
 // swap makes eng the engine and closes the previous one once the
-// questions in flight on it finish. After close it closes eng instead and
-// fails.
-func (l *liveEngine) swap(eng *search.Engine) error {
+// questions in flight on it finish; it succeeds once eng serves (an error
+// closing the previous one goes to closeErr). After close it closes eng
+// instead and fails.
+func (l *liveEngine) swap(eng answerEngine) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.closed {
 		eng.Close()
 		return errEngineClosed
 	}
-	old := l.cur.Swap(&generation{eng: eng, entries: len(eng.Base().Entries())})
-	return old.retire()
+	old := l.cur.Swap(&generation{eng: eng})
+	if err := old.retire(); err != nil && l.closeErr != nil {
+		l.closeErr(err)
+	}
+	return nil
 }
 
 // close closes the engine once the questions in flight finish; later
@@ -177,13 +193,6 @@ func (s feedbackSink) RecordFeedback(ctx context.Context, f bot.Feedback) error 
 	if err := s.next.RecordFeedback(ctx, f); err != nil {
 		return err
 	}
-	s.m.feedback.WithLabelValues(f.Adapter, boolLabel(f.Helpful)).Inc()
+	s.m.feedback.WithLabelValues(f.Adapter, strconv.FormatBool(f.Helpful)).Inc()
 	return nil
-}
-
-func boolLabel(b bool) string {
-	if b {
-		return "true"
-	}
-	return "false"
 }

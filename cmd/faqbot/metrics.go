@@ -12,6 +12,7 @@ import (
 
 	"faqbot/bot"
 	"faqbot/bot/qlog"
+	"faqbot/search"
 )
 
 // metrics are faqbot's Prometheus metrics, on a registry of its own (not
@@ -55,7 +56,7 @@ func newMetrics() *metrics {
 		}, []string{"adapter"}),
 		feedback: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "faqbot_feedback_total",
-			Help: "Feedback recorded on answers, by adapter and verdict (helpful=true: 👍).",
+			Help: "Feedback button presses recorded, by adapter and verdict (helpful=true: 👍). A user who presses again counts again; faqbot report counts one vote per user and answer.",
 		}, []string{"adapter", "helpful"}),
 		flood: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "faqbot_flood_dropped_total",
@@ -125,6 +126,8 @@ func (m *metrics) observeQuestionLog(l *qlog.Log) {
 			func(s qlog.Stats) uint64 { return s.Feedback }),
 		counter("faqbot_question_log_dropped_total", "Rows not logged because the log's buffer was full (answers are never held up).", nil,
 			func(s qlog.Stats) uint64 { return s.Dropped }),
+		counter("faqbot_question_log_unwritten_total", "Rows not logged because the log was closing: recorded during the stop, or still buffered at its deadline.", nil,
+			func(s qlog.Stats) uint64 { return s.Unwritten }),
 		counter("faqbot_question_log_failed_total", "Rows lost to a failed database write.", nil,
 			func(s qlog.Stats) uint64 { return s.Failed }),
 	)
@@ -150,6 +153,9 @@ func (o observer) Connected(adapter string, up bool) {
 	o.m.connected.WithLabelValues(adapter).Set(v)
 }
 
+// outcomes are the values of faqbot_questions_total's outcome label.
+var outcomes = []search.Outcome{search.Answered, search.Clarify, search.None, search.Chitchat, qlog.OutcomeError}
+
 // expect declares the adapters that must connect before faqbot is ready,
 // and pre-creates their series so dashboards see zeros, not gaps.
 func (m *metrics) expect(adapter string) {
@@ -160,6 +166,9 @@ func (m *metrics) expect(adapter string) {
 	m.flood.WithLabelValues(adapter)
 	m.latency.WithLabelValues(adapter)
 	m.confidence.WithLabelValues(adapter)
+	for _, o := range outcomes {
+		m.questions.WithLabelValues(adapter, string(o))
+	}
 	for _, h := range []bool{true, false} {
 		m.feedback.WithLabelValues(adapter, strconv.FormatBool(h))
 	}

@@ -30,10 +30,10 @@ Usage:
 `
 
 // report is "faqbot report".
-func report(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+func report(ctx context.Context, args []string, lookupEnv func(string) (string, bool), stdout, stderr io.Writer) int {
 	var since string
 	var limit int
-	cfg, fs, err := loadConfig("report", args, getenv, stderr, func(fs *flag.FlagSet) {
+	cfg, fs, err := loadConfigEnv("report", args, lookupEnv, stderr, func(fs *flag.FlagSet) {
 		fs.StringVar(&since, "since", "30d", "")
 		fs.IntVar(&limit, "limit", 20, "")
 	})
@@ -50,6 +50,12 @@ func report(ctx context.Context, args []string, getenv func(string) string, stdo
 	}
 	if err == nil && (limit < 1 || limit > 10000) {
 		err = fmt.Errorf("-limit %d: want 1 to 10000", limit)
+	}
+	if err == nil {
+		if perr := checkQLogPath(cfg.QLog.Path); perr != nil {
+			s := lookupKey("question_log.path")
+			err = valueError(cfg.source(s), s, cfg.QLog.Path, perr)
+		}
 	}
 	if err != nil {
 		fmt.Fprintln(stderr, "faqbot report:", err)

@@ -25,15 +25,24 @@ import (
 	"faqbot/search"
 )
 
-// run is faqbot without the process: it reads the settings, handles the
-// signals (SIGINT/SIGTERM stop, SIGHUP reloads the guides) and returns
-// the exit code: 0 after a clean stop, 1 when the bot failed, 2 for bad
-// settings.
+// run is runEnv for a getenv that cannot tell an empty variable from an
+// unset one (a map in a test): an empty value counts as unset.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	return runEnv(ctx, args, lookupFunc(getenv), stdout, stderr)
+}
+
+// runEnv is faqbot without the process: it reads the settings (lookupEnv
+// is os.LookupEnv in main), handles the signals (SIGINT/SIGTERM stop, a
+// second one exits at once with 130, SIGHUP reloads the guides) and
+// returns the exit code: 0 after a clean stop (also one asked for during
+// start-up), 1 when the bot failed, 2 for bad settings.
+func runEnv(ctx context.Context, args []string, lookupEnv func(string) (string, bool), stdout, stderr io.Writer) int {
 	if len(args) > 0 && args[0] == "report" {
-		return report(ctx, args[1:], getenv, stdout, stderr)
+		// No signal is caught: a report only reads, and SIGINT's default,
+		// ending the process at once, is what a user pressing Ctrl-C wants.
+		return report(ctx, args[1:], lookupEnv, stdout, stderr)
 	}
-	cfg, fs, err := loadConfig("faqbot", args, getenv, stderr, nil)
+	cfg, fs, err := loadConfigEnv("faqbot", args, lookupEnv, stderr, nil)
 	if errors.Is(err, flag.ErrHelp) {
 		return 0
 	}
@@ -48,16 +57,46 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return 2
 	}
 	log := newLogger(cfg, stderr)
+	for _, o := range cfg.orphans {
+		log.Warn("setting ignored: its adapter has no token", "setting", o)
+	}
 
-	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
-	defer stop()
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	finished := make(chan struct{})
+	defer close(finished)
+	// The first SIGINT or SIGTERM stops gracefully; a second one exits at
+	// once.
+	sig := make(chan os.Signal, 2)
+	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(sig)
+	go func() {
+		select {
+		case s := <-sig:
+			log.Info("stopping", "signal", s.String())
+			cancel()
+		case <-finished:
+			return
+		}
+		select {
+		case s := <-sig:
+			log.Warn("second signal: exiting at once", "signal", s.String())
+			os.Exit(130)
+		case <-finished:
+		}
+	}()
 	// Caught from the start: SIGHUP's default action ends the process. One
-	// arriving while faqbot starts reloads the guides once it runs.
+	// arriving while faqbot starts reloads the guides once it runs; one
+	// arriving while it stops is ignored.
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
 	rt, err := New(ctx, cfg, log)
 	if err != nil {
+		if ctx.Err() != nil {
+			log.Info("stopped during start-up", "err", err)
+			return 0
+		}
 		log.Error("faqbot could not start", "err", err)
 		return 1
 	}
@@ -76,7 +115,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}()
 	err = rt.Run(ctx)
 	close(stopReloader)
-	<-reloaderDone
+	<-reloaderDone // a reload under way when the stop began gives up at its next step
 	if err != nil {
 		log.Error("faqbot stopped", "err", err)
 		return 1
@@ -84,13 +123,16 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	return 0
 }
 
+// newLogger is faqbot's logger, writing to w as cfg says, with every secret
+// cfg holds hidden in every record.
 func newLogger(cfg Config, w io.Writer) *slog.Logger {
 	level, _ := parseLevel(cfg.LogLevel)
 	opts := &slog.HandlerOptions{Level: level}
+	var h slog.Handler = slog.NewTextHandler(w, opts)
 	if cfg.LogFormat == "json" {
-		return slog.New(slog.NewJSONHandler(w, opts))
+		h = slog.NewJSONHandler(w, opts)
 	}
-	return slog.New(slog.NewTextHandler(w, opts))
+	return slog.New(bot.NewRedactor(cfg.secrets()...).Handler(h))
 }
 
 // adapter is a chat transport as the runtime runs it.
@@ -116,9 +158,33 @@ type Runtime struct {
 	ops     *http.Server
 	running atomic.Bool // between the start of Run and the start of its stop
 	started atomic.Bool
-
-	reloadMu sync.Mutex
+	// stopping is done from the start of Run's stop: reloads are refused
+	// (or given up at their next step) from then on.
+	stopping   context.Context
+	endReloads context.CancelFunc
+	reloadMu   sync.Mutex
 }
+
+// The bounds of a stop after the adapters' drain (ShutdownTimeout): an
+// adapter stuck beyond it is given up adapterGrace later, the question log
+// has logCloseTimeout to write what is buffered, the ops listener
+// opsCloseTimeout to finish its requests. systemd's TimeoutStopSec must
+// exceed ShutdownTimeout + stopOverhead.
+const (
+	adapterGrace    = 5 * time.Second
+	logCloseTimeout = 3 * time.Second
+	opsCloseTimeout = 2 * time.Second
+	stopOverhead    = adapterGrace + logCloseTimeout + opsCloseTimeout
+)
+
+// maxIdlePerHost is how many idle connections the adapters keep to one
+// host (Telegram's API, Discord's): a Telegram burst sends up to
+// MaxInFlight replies at once, and with Go's default of 2 nearly every one
+// would open (and then close) a TLS connection of its own.
+const maxIdlePerHost = 64
+
+// errStopping: a reload asked for while faqbot stops.
+var errStopping = errors.New("faqbot is stopping: reload skipped")
 
 // New loads the guides, builds the engine, opens the question log, binds
 // the ops listener and builds the adapters; it connects to no chat
@@ -127,8 +193,12 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (rt *Runtime, err er
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	r := &Runtime{cfg: cfg, log: log.With("component", "runtime"), m: newMetrics(), adapters: map[string]adapter{}}
-	var cleanup []func()
+	r.stopping, r.endReloads = context.WithCancel(context.Background())
+	cleanup := []func(){r.endReloads}
 	defer func() {
 		if err != nil {
 			for i := len(cleanup) - 1; i >= 0; i-- {
@@ -138,11 +208,12 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (rt *Runtime, err er
 	}()
 
 	start := time.Now()
-	eng, err := r.buildEngine()
+	eng, err := r.buildEngine(ctx)
 	if err != nil {
 		return nil, err
 	}
 	r.live = newLiveEngine(eng)
+	r.live.closeErr = func(err error) { r.log.Warn("closing the engine of the guides loaded before", "err", err) }
 	cleanup = append(cleanup, func() { r.live.close() })
 	r.loaded(eng)
 	r.log.Info("engine ready", "guides", r.guidesName(), "entries", len(eng.Base().Entries()),
@@ -158,6 +229,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (rt *Runtime, err er
 		r.log.Info("question log open", "path", cfg.QLog.Path, "retention", formatDays(cfg.QLog.Retention))
 	} else {
 		r.log.Info("question log off")
+		r.pruneLogOff(ctx)
 	}
 
 	if cfg.HTTPAddr != "" {
@@ -170,6 +242,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (rt *Runtime, err er
 	}
 
 	r.transport = http.DefaultTransport.(*http.Transport).Clone()
+	r.transport.MaxIdleConnsPerHost = maxIdlePerHost
 	var sink bot.FeedbackSink = bot.DiscardFeedback{}
 	if r.qlog != nil {
 		sink = r.qlog
@@ -202,6 +275,27 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (rt *Runtime, err er
 	return r, nil
 }
 
+// pruneLogOff keeps the retention promise for a log that was kept before
+// and is off now: the rows past the retention are deleted from it at
+// start (nothing is written to it after, so once is enough until the next
+// start). A failure is logged, naming the file, and does not stop faqbot.
+func (r *Runtime) pruneLogOff(ctx context.Context) {
+	path := r.cfg.QLog.Path
+	if _, err := os.Stat(path); err != nil {
+		return
+	}
+	cfg := r.cfg.QLog
+	cfg.Salt = "" // pruning needs none
+	n, err := qlog.Prune(ctx, cfg, time.Now())
+	if err != nil {
+		r.log.Warn("question log off, but the log left from before could not be pruned: its rows stay past the retention until it is, or deleted",
+			"path", path, "err", err)
+		return
+	}
+	r.log.Info("question log off: rows past the retention deleted from the log left from before", "path", path, "rows", n,
+		"retention", formatDays(cfg.Retention))
+}
+
 func (r *Runtime) answerer(adapter string) bot.Answerer {
 	return observedAnswerer{adapter: adapter, eng: r.live, m: r.m, log: r.qlog}
 }
@@ -213,8 +307,12 @@ func (r *Runtime) guidesName() string {
 	return r.cfg.Guides
 }
 
-// buildEngine loads the guides and builds an engine over them.
-func (r *Runtime) buildEngine() (*search.Engine, error) {
+// buildEngine loads the guides and builds an engine over them; it gives up
+// before each step once ctx is done.
+func (r *Runtime) buildEngine(ctx context.Context) (*search.Engine, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	var base *knowledge.Base
 	var err error
 	if r.cfg.Guides == "" {
@@ -224,6 +322,9 @@ func (r *Runtime) buildEngine() (*search.Engine, error) {
 	}
 	if err != nil {
 		return nil, fmt.Errorf("load guides: %w", err)
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
 	}
 	ecfg := search.DefaultConfig()
 	ecfg.CacheDir = r.cfg.CacheDir
@@ -242,26 +343,36 @@ func (r *Runtime) loaded(eng *search.Engine) {
 // Reload loads the guides again and swaps the engine built from them in
 // for the one serving. Questions in flight finish on the engine they
 // started on. When the guides are invalid it logs every problem (file:line)
-// and returns the error, and the previous guides keep serving.
+// and returns the error, and the previous guides keep serving. Once Run
+// has begun to stop, it builds nothing and returns errStopping.
 func (r *Runtime) Reload() error {
 	r.reloadMu.Lock()
 	defer r.reloadMu.Unlock()
-	start := time.Now()
 	log := r.log.With("guides", r.guidesName())
-	eng, err := r.buildEngine()
+	if r.stopping.Err() != nil {
+		log.Warn("reload skipped: faqbot is stopping")
+		return errStopping
+	}
+	start := time.Now()
+	eng, err := r.buildEngine(r.stopping)
 	if err == nil {
 		err = r.live.swap(eng)
 	}
-	if errors.Is(err, errEngineClosed) {
-		log.Warn("reload skipped: faqbot is stopping")
-		return err
+	if errors.Is(err, errEngineClosed) || r.stopping.Err() != nil && errors.Is(err, context.Canceled) {
+		log.Warn("reload given up: faqbot is stopping")
+		return errStopping
 	}
 	if err != nil {
 		r.m.reloads.WithLabelValues("failed").Inc()
-		for _, p := range guideProblems(err) {
+		problems := guideProblems(err)
+		for _, p := range problems {
 			log.Error("guide problem", "at", p.Pos.String(), "problem", p.Msg)
 		}
-		log.Error("reload failed: the guides loaded before keep serving", "err", err)
+		if len(problems) > 0 {
+			log.Error("reload failed: the guides loaded before keep serving", "problems", len(problems))
+		} else {
+			log.Error("reload failed: the guides loaded before keep serving", "err", err)
+		}
 		return err
 	}
 	r.loaded(eng)
@@ -295,14 +406,24 @@ func guideProblems(err error) []*knowledge.Error {
 }
 
 // Run serves the ops listener and runs the adapters until ctx is done or
-// one of them fails. Then it stops taking questions, lets the answers in
-// flight finish (the adapters bound this by ShutdownTimeout), writes the
-// question log out, closes the engine and the ops listener, and returns:
-// nil after a stop, the adapters' errors after a failure. Run may be
-// called once.
+// one of them fails. Then it stops taking questions and reloads, lets the
+// answers in flight finish (the adapters bound this by ShutdownTimeout),
+// writes the question log out, closes the engine and the ops listener, and
+// returns: nil after a stop, the adapters' errors after a failure. The
+// stop takes at most ShutdownTimeout + stopOverhead. Run may be called
+// once.
 func (r *Runtime) Run(ctx context.Context) error {
 	if !r.started.CompareAndSwap(false, true) {
 		return errors.New("faqbot: Run called twice")
+	}
+	var (
+		errMu sync.Mutex
+		errs  []error
+	)
+	fail := func(err error) {
+		errMu.Lock()
+		defer errMu.Unlock()
+		errs = append(errs, err)
 	}
 	opsDone := make(chan error, 1)
 	if r.ops != nil {
@@ -312,7 +433,6 @@ func (r *Runtime) Run(ctx context.Context) error {
 	actx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var wg sync.WaitGroup
-	errs := make(chan error, len(r.adapters)+1)
 	for name, a := range r.adapters {
 		wg.Add(1)
 		go func() {
@@ -320,8 +440,8 @@ func (r *Runtime) Run(ctx context.Context) error {
 			err := a.Run(actx)
 			if err != nil && actx.Err() == nil {
 				r.log.Error("adapter failed; stopping the others", "adapter", name, "err", err)
-				errs <- err // the adapters name themselves in their errors
-				cancel()    // one adapter down takes the others down: let the supervisor restart us
+				fail(err) // the adapters name themselves in their errors
+				cancel()  // one adapter down takes the others down: let the supervisor restart us
 			}
 		}()
 	}
@@ -333,34 +453,39 @@ func (r *Runtime) Run(ctx context.Context) error {
 	case <-actx.Done():
 	case err := <-opsDone:
 		r.log.Error("ops listener failed; stopping", "err", err)
-		errs <- fmt.Errorf("ops listener: %w", err)
+		fail(fmt.Errorf("ops listener: %w", err))
 		cancel()
 	}
 	r.running.Store(false)
+	r.endReloads()
 	r.log.Info("stopping: finishing the answers in flight", "timeout", r.cfg.ShutdownTimeout)
 	// The adapters bound their own drain by ShutdownTimeout; this bounds a
 	// stuck one.
-	grace := time.NewTimer(r.cfg.ShutdownTimeout + 5*time.Second)
+	grace := time.NewTimer(r.cfg.ShutdownTimeout + adapterGrace)
 	defer grace.Stop()
 	select {
 	case <-adaptersDone:
 	case <-grace.C:
 		r.log.Error("adapters did not stop in time; exiting without them")
-		errs <- errors.New("adapters did not stop within the shutdown timeout")
+		fail(errors.New("adapters did not stop within the shutdown timeout"))
 	}
 
 	if r.qlog != nil {
-		if err := r.qlog.Close(); err != nil {
+		lctx, lcancel := context.WithTimeout(context.Background(), logCloseTimeout)
+		if err := r.qlog.Shutdown(lctx); err != nil {
 			r.log.Error("closing the question log", "err", err)
 		}
+		lcancel()
 		st := r.qlog.Stats()
-		r.log.Info("question log closed", "questions", st.Questions, "feedback", st.Feedback, "dropped", st.Dropped, "failed", st.Failed)
+		r.log.Info("question log closed", "questions", st.Questions, "feedback", st.Feedback, "dropped", st.Dropped,
+			"unwritten", st.Unwritten, "failed", st.Failed)
 	}
 	r.live.close()
 	if r.ops != nil {
-		sctx, scancel := context.WithTimeout(context.Background(), 5*time.Second)
+		sctx, scancel := context.WithTimeout(context.Background(), opsCloseTimeout)
 		if err := r.ops.Shutdown(sctx); err != nil {
 			r.log.Warn("ops listener shutdown", "err", err)
+			r.ops.Close()
 		}
 		scancel()
 		if err := <-opsDone; err != nil && !errors.Is(err, http.ErrServerClosed) {
@@ -368,13 +493,10 @@ func (r *Runtime) Run(ctx context.Context) error {
 		}
 	}
 	r.transport.CloseIdleConnections()
-	close(errs)
-	var all []error
-	for err := range errs {
-		all = append(all, err)
-	}
-	if len(all) == 0 {
+	errMu.Lock()
+	defer errMu.Unlock()
+	if len(errs) == 0 {
 		r.log.Info("stopped")
 	}
-	return errors.Join(all...)
+	return errors.Join(errs...)
 }
