@@ -27,7 +27,7 @@ func TestRunFailures(t *testing.T) {
 	}{
 		{"guides missing", map[string]string{"TELEGRAM_BOT_TOKEN": tgToken, "FAQBOT_GUIDES": filepath.Join(dir, "none")}, "load guides: guides directory"},
 		// The fake refuses any other token, as Telegram does.
-		{"token refused", map[string]string{"TELEGRAM_BOT_TOKEN": "999:refused", "TELEGRAM_API_URL": tg.srv.URL}, "Unauthorized"},
+		{"token refused", map[string]string{"TELEGRAM_BOT_TOKEN": "999:refused", "TELEGRAM_API_URL": tg.URL()}, "Unauthorized"},
 		{"question log unwritable", map[string]string{"TELEGRAM_BOT_TOKEN": tgToken, "FAQBOT_QLOG_PATH": filepath.Join(dir, "none", "q.db")}, "open question log"},
 	}
 	for _, tt := range tests {
