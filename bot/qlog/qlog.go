@@ -52,7 +52,8 @@ type Config struct {
 	// first Open and stored in the database. A salt kept apart from the
 	// database (in the service's environment) protects better: chat user
 	// ids are numbers that can be enumerated, so whoever has both the rows
-	// and the salt can find a user's rows.
+	// and the salt can find a user's rows. A salt set here has at least
+	// MinSaltLen bytes; it is never printed (see String).
 	Salt string
 	// Buffer is how many rows may wait to be written; BatchSize the most
 	// written in one transaction.
@@ -72,9 +73,16 @@ func DefaultConfig() Config {
 	}
 }
 
-// Validate reports the first setting that cannot work, naming it.
+// MinSaltLen is the shortest salt Config takes: a short one could be
+// guessed, and would be too common a string to hide in logs.
+const MinSaltLen = 16
+
+// Validate reports the first setting that cannot work, naming it (and its
+// value, except the salt's).
 func (c Config) Validate() error {
 	switch {
+	case c.Salt != "" && len(c.Salt) < MinSaltLen:
+		return fmt.Errorf("qlog: Salt is shorter than %d bytes (the value is not shown; generate one with openssl rand -hex 32)", MinSaltLen)
 	case c.Path == "":
 		return errors.New("qlog: Path is empty")
 	case strings.ContainsRune(c.Path, '?'):
@@ -90,6 +98,22 @@ func (c Config) Validate() error {
 	}
 	return nil
 }
+
+// String describes the configuration with the salt hidden, so a Config
+// printed or logged by mistake does not show it.
+func (c Config) String() string {
+	if c.Salt != "" {
+		c.Salt = "[redacted]"
+	}
+	type plain Config // no String method: no recursion
+	return fmt.Sprintf("%+v", plain(c))
+}
+
+// GoString is String, for %#v.
+func (c Config) GoString() string { return c.String() }
+
+// LogValue is String, for log/slog.
+func (c Config) LogValue() slog.Value { return slog.StringValue(c.String()) }
 
 // Question is one question and what the bot did with it, as Record takes
 // it: User and Question as the transport saw them; the log hashes the one

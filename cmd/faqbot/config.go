@@ -100,6 +100,64 @@ func (c Config) Validate() error {
 	return nil
 }
 
+// secrets are the secrets the configuration holds, for hiding them
+// wherever faqbot writes: the Telegram token and its secret half (the part
+// after the colon, which alone is enough to use the bot), the webhook
+// secret, the Discord token and the question log's salt.
+func (c Config) secrets() []string {
+	out := []string{c.QLog.Salt}
+	if c.Telegram != nil {
+		out = append(out, c.Telegram.Token, c.Telegram.WebhookSecret)
+		if _, half, ok := strings.Cut(c.Telegram.Token, ":"); ok {
+			out = append(out, half)
+		}
+	}
+	if c.Discord != nil {
+		out = append(out, c.Discord.Token, strings.TrimPrefix(c.Discord.Token, "Bot "))
+	}
+	return out
+}
+
+// String describes the configuration with its secrets hidden (each part
+// prints through its own String, which hides its secrets), so a Config
+// printed or logged by mistake shows none of them.
+func (c Config) String() string {
+	tg, dc := "<nil>", "<nil>"
+	if c.Telegram != nil {
+		tg = c.Telegram.String()
+	}
+	if c.Discord != nil {
+		dc = c.Discord.String()
+	}
+	return fmt.Sprintf("{Guides:%q CacheDir:%q LogLevel:%q LogFormat:%q HTTPAddr:%q ShutdownTimeout:%v QuestionLog:%v QLog:%v Telegram:%s Discord:%s}",
+		c.Guides, c.CacheDir, c.LogLevel, c.LogFormat, c.HTTPAddr, c.ShutdownTimeout, c.QuestionLog, c.QLog, tg, dc)
+}
+
+// GoString is String, for %#v.
+func (c Config) GoString() string { return c.String() }
+
+// LogValue is String, for log/slog (whose JSON handler would otherwise
+// marshal the adapters' configurations, tokens and all).
+func (c Config) LogValue() slog.Value { return slog.StringValue(c.String()) }
+
+// secretsIn lists the secrets set so far, in cfg or in the environment, to
+// hide them in a message about a setting that is wrong: a token pasted into
+// another setting, say.
+func secretsIn(cfg Config, getenv func(string) string) []string {
+	out := cfg.secrets()
+	for _, s := range settings {
+		if !s.secret {
+			continue
+		}
+		v := getenv(s.env)
+		out = append(out, v, strings.TrimPrefix(v, "Bot "))
+		if _, half, ok := strings.Cut(v, ":"); ok {
+			out = append(out, half)
+		}
+	}
+	return out
+}
+
 func parseLevel(s string) (slog.Level, error) {
 	var l slog.Level
 	if err := l.UnmarshalText([]byte(s)); err != nil {

@@ -27,10 +27,18 @@ type liveEngine struct {
 
 var _ bot.Answerer = (*liveEngine)(nil)
 
+// answerEngine is what a liveEngine serves: the answer engine
+// (*search.Engine), or in tests an engine that fails on purpose.
+type answerEngine interface {
+	bot.Answerer
+	Close() error
+}
+
+var _ answerEngine = (*search.Engine)(nil)
+
 // generation is one engine; mu is read-held by every call on it.
 type generation struct {
-	eng     *search.Engine
-	entries int
+	eng     answerEngine
 	mu      sync.RWMutex
 	retired bool
 }
@@ -38,9 +46,9 @@ type generation struct {
 // errEngineClosed: faqbot is stopping.
 var errEngineClosed = errors.New("answer engine closed")
 
-func newLiveEngine(eng *search.Engine) *liveEngine {
+func newLiveEngine(eng answerEngine) *liveEngine {
 	l := &liveEngine{}
-	l.cur.Store(&generation{eng: eng, entries: len(eng.Base().Entries())})
+	l.cur.Store(&generation{eng: eng})
 	return l
 }
 
@@ -84,14 +92,14 @@ func (l *liveEngine) Lookup(id string, lang knowledge.Lang) (search.Answer, erro
 // swap makes eng the engine and closes the previous one once the
 // questions in flight on it finish. After close it closes eng instead and
 // fails.
-func (l *liveEngine) swap(eng *search.Engine) error {
+func (l *liveEngine) swap(eng answerEngine) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.closed {
 		eng.Close()
 		return errEngineClosed
 	}
-	old := l.cur.Swap(&generation{eng: eng, entries: len(eng.Base().Entries())})
+	old := l.cur.Swap(&generation{eng: eng})
 	return old.retire()
 }
 

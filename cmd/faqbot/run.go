@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	stdlog "log"
 	"log/slog"
 	"net"
 	"net/http"
@@ -44,10 +45,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		err = cfg.Validate()
 	}
 	if err != nil {
-		fmt.Fprintln(stderr, "faqbot:", err)
+		// The setting's own value is shown (a secret's never is), unless it
+		// holds a secret set elsewhere: a token pasted into the wrong line.
+		fmt.Fprintln(stderr, "faqbot:", bot.NewRedactor(secretsIn(cfg, getenv)...).String(err.Error()))
 		return 2
 	}
 	log := newLogger(cfg, stderr)
+	defer routeStdLog(log)()
 
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -84,13 +88,32 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	return 0
 }
 
+// newLogger is faqbot's logger, writing to w as cfg says, with every secret
+// cfg holds hidden in every record.
 func newLogger(cfg Config, w io.Writer) *slog.Logger {
 	level, _ := parseLevel(cfg.LogLevel)
 	opts := &slog.HandlerOptions{Level: level}
+	var h slog.Handler = slog.NewTextHandler(w, opts)
 	if cfg.LogFormat == "json" {
-		return slog.New(slog.NewJSONHandler(w, opts))
+		h = slog.NewJSONHandler(w, opts)
 	}
-	return slog.New(slog.NewTextHandler(w, opts))
+	return slog.New(bot.NewRedactor(cfg.secrets()...).Handler(h))
+}
+
+// routeStdLog makes log the default logger, so that libraries writing to
+// the standard log package (discordgo logs its gateway errors there) go
+// through it too, at warn level: faqbot's format, secrets hidden. restore
+// puts the previous default and the log package's settings back.
+func routeStdLog(log *slog.Logger) (restore func()) {
+	prev, out, flags := slog.Default(), stdlog.Writer(), stdlog.Flags()
+	level := slog.SetLogLoggerLevel(slog.LevelWarn)
+	slog.SetDefault(log)
+	return func() {
+		slog.SetDefault(prev)
+		slog.SetLogLoggerLevel(level)
+		stdlog.SetOutput(out)
+		stdlog.SetFlags(flags)
+	}
 }
 
 // adapter is a chat transport as the runtime runs it.
@@ -122,11 +145,14 @@ type Runtime struct {
 
 // New loads the guides, builds the engine, opens the question log, binds
 // the ops listener and builds the adapters; it connects to no chat
-// service (Run does). ctx bounds the start-up.
+// service (Run does). ctx bounds the start-up. Every record the runtime,
+// the question log and the adapters log to log has the secrets of cfg
+// hidden (tokens, webhook secret, salt).
 func New(ctx context.Context, cfg Config, log *slog.Logger) (rt *Runtime, err error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
+	log = slog.New(bot.NewRedactor(cfg.secrets()...).Handler(log.Handler()))
 	r := &Runtime{cfg: cfg, log: log.With("component", "runtime"), m: newMetrics(), adapters: map[string]adapter{}}
 	var cleanup []func()
 	defer func() {
