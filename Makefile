@@ -69,7 +69,8 @@ FUZZ_TARGETS := \
 	FuzzParse:./knowledge/ FuzzLexicon:./knowledge/ \
 	FuzzNormalize:./search/ FuzzAnswer:./search/ \
 	FuzzRender:./bot/telegram/ FuzzRouteMessage:./bot/telegram/ FuzzHandleUpdate:./bot/telegram/ \
-	FuzzRender:./bot/discord/ FuzzSplitText:./bot/discord/ FuzzMessageCreate:./bot/discord/ FuzzInteractionCreate:./bot/discord/
+	FuzzRender:./bot/discord/ FuzzSplitText:./bot/discord/ FuzzMessageCreate:./bot/discord/ FuzzInteractionCreate:./bot/discord/ \
+	FuzzConfigFile:./cmd/faqbot/
 fuzz:
 	@set -e; for t in $(FUZZ_TARGETS); do \
 		echo "== $${t%%:*} ($${t#*:}, $(FUZZTIME))"; \

@@ -72,8 +72,12 @@ func (c Config) Validate() error {
 		return fmt.Errorf("FAQBOT_LOG_FORMAT %q: use text or json", c.LogFormat)
 	}
 	if c.HTTPAddr != "" {
-		if _, _, err := net.SplitHostPort(c.HTTPAddr); err != nil {
+		_, port, err := net.SplitHostPort(c.HTTPAddr)
+		if err != nil {
 			return fmt.Errorf("FAQBOT_HTTP_ADDR %q is not host:port (or off): %v", c.HTTPAddr, err)
+		}
+		if _, err := net.LookupPort("tcp", port); err != nil {
+			return fmt.Errorf("FAQBOT_HTTP_ADDR %q: port %q is not a port number (0 to 65535)", c.HTTPAddr, port)
 		}
 	}
 	if c.ShutdownTimeout <= 0 {
@@ -291,7 +295,7 @@ const envConfig = "FAQBOT_CONFIG"
 func parseDuration(s string) (time.Duration, error) {
 	if days, ok := strings.CutSuffix(s, "d"); ok {
 		n, err := strconv.ParseFloat(days, 64)
-		if err != nil || n < 0 || n > 100*365 {
+		if err != nil || !(n >= 0 && n <= 100*365) { // NaN too
 			return 0, fmt.Errorf("not a number of days (e.g. 90d)")
 		}
 		return time.Duration(n * float64(24*time.Hour)), nil
@@ -423,8 +427,19 @@ func loadFile(cfg *Config, path string) error {
 func applyNode(cfg *Config, path, prefix string, m *yaml.Node, seen map[string]bool) error {
 	for i := 0; i+1 < len(m.Content); i += 2 {
 		k, v := m.Content[i], m.Content[i+1]
+		if k.Kind != yaml.ScalarNode {
+			return fmt.Errorf("%s:%d: want a setting's name as the key", path, k.Line)
+		}
 		key := prefix + k.Value
 		at := fmt.Sprintf("%s:%d: %s", path, k.Line, key)
+		// An alias stands for its anchor's value; an alias of a map is
+		// refused (it could nest itself).
+		if v.Kind == yaml.AliasNode && v.Alias != nil && v.Alias.Kind != yaml.MappingNode && v.Alias.Kind != yaml.AliasNode {
+			v = v.Alias
+		}
+		if v.Kind == yaml.AliasNode {
+			return fmt.Errorf("%s: an alias of a map: write its settings out", at)
+		}
 		if v.Kind == yaml.MappingNode {
 			if err := applyNode(cfg, path, key+".", v, seen); err != nil {
 				return err
@@ -433,6 +448,9 @@ func applyNode(cfg *Config, path, prefix string, m *yaml.Node, seen map[string]b
 		}
 		s := lookupKey(key)
 		if s == nil {
+			if group := groupOf(key); group != "" {
+				return fmt.Errorf("%s: a group of settings (%s): set them as keys under it", at, group)
+			}
 			return fmt.Errorf("%s: unknown setting (faqbot -h lists them)", at)
 		}
 		if seen[key] {
@@ -460,6 +478,18 @@ func applyNode(cfg *Config, path, prefix string, m *yaml.Node, seen map[string]b
 		}
 	}
 	return nil
+}
+
+// groupOf lists the settings under key, when key is a group of them
+// (telegram: telegram.token, telegram.api_url…), or returns "".
+func groupOf(key string) string {
+	var keys []string
+	for _, s := range settings {
+		if strings.HasPrefix(s.key, key+".") {
+			keys = append(keys, s.key)
+		}
+	}
+	return strings.Join(keys, ", ")
 }
 
 func lookupKey(key string) *setting {

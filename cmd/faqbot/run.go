@@ -189,7 +189,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (rt *Runtime, err er
 	if cfg.HTTPAddr != "" {
 		r.opsLn, err = net.Listen("tcp", cfg.HTTPAddr)
 		if err != nil {
-			return nil, fmt.Errorf("ops listener: %w", err)
+			return nil, fmt.Errorf("ops listener (FAQBOT_HTTP_ADDR): %w", err)
 		}
 		cleanup = append(cleanup, func() { r.opsLn.Close() })
 		r.ops = r.opsServer(log.With("component", "ops"))
