@@ -218,10 +218,12 @@ func TestSecretsNeverShown(t *testing.T) {
 				}
 				return telegramtest.Fault{}
 			})
-			tgWaitReply(t, api, tgPush(api, tgPrivate(42, "how do I log out of WhatsApp Web")))
-			if f := api.Faulted(); f["502"] == 0 || f["500"] == 0 || f["reset"] == 0 {
-				t.Errorf("faults served: %v, want each kind", f)
-			}
+			id := tgPush(api, tgPrivate(42, "how do I log out of WhatsApp Web"))
+			waitFor(t, "each kind of fault served", func() bool {
+				f := api.Faulted()
+				return f["502"] > 0 && f["500"] > 0 && f["reset"] > 0
+			})
+			tgWaitReply(t, api, id)
 			// A 4xx is final: the reply is given up, its error logged.
 			api.SetFaults(nil)
 			api.SetHook(func(method string, _ int) (int, string, bool) {
