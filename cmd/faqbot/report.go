@@ -10,6 +10,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"faqbot/bot"
 	"faqbot/bot/qlog"
 )
 
@@ -52,7 +53,8 @@ func report(ctx context.Context, args []string, getenv func(string) string, stdo
 		err = fmt.Errorf("-limit %d: want 1 to 10000", limit)
 	}
 	if err != nil {
-		fmt.Fprintln(stderr, "faqbot report:", err)
+		// As faqbot's: a secret pasted into another setting is not shown.
+		fmt.Fprintln(stderr, "faqbot report:", bot.NewRedactor(secretsIn(cfg, getenv)...).String(err.Error()))
 		return 2
 	}
 	r, err := qlog.ReadReport(ctx, cfg.QLog.Path, from, limit)

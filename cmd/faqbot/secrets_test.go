@@ -452,6 +452,7 @@ func TestSecretsNeverShown(t *testing.T) {
 				{with(map[string]string{"TELEGRAM_API_URL": tgToken}), nil, "APIURL"},                         // the token pasted on the wrong line
 				{with(map[string]string{"FAQBOT_SHUTDOWN_TIMEOUT": dcToken}), nil, "FAQBOT_SHUTDOWN_TIMEOUT"}, // the same
 				{with(map[string]string{"DISCORD_GUILD_ID": dcToken}), nil, "GuildID"},
+				{with(map[string]string{"FAQBOT_SHUTDOWN_TIMEOUT": tgToken}), []string{"report"}, "FAQBOT_SHUTDOWN_TIMEOUT"},
 				{with(nil), []string{"-log-level", qlogSalt}, "LOG_LEVEL"},
 				{with(nil), []string{"-qlog-salt", qlogSalt}, "flag provided but not defined: -qlog-salt"},
 				{file("telegram:\n  token: " + tgToken + "\n  webhook_secret: " + hookSecret + "\n  api_url: [\n"), nil, "faqbot.yaml: yaml:"},
