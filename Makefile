@@ -79,18 +79,23 @@ FUZZ_TARGETS := \
 	FuzzParse:./knowledge/ FuzzLexicon:./knowledge/ \
 	FuzzNormalize:./search/ FuzzAnswer:./search/ \
 	FuzzRender:./bot/telegram/ FuzzRouteMessage:./bot/telegram/ FuzzHandleUpdate:./bot/telegram/ \
-	FuzzRender:./bot/discord/ FuzzSplitText:./bot/discord/ FuzzMessageCreate:./bot/discord/ FuzzInteractionCreate:./bot/discord/
+	FuzzRender:./bot/discord/ FuzzSplitText:./bot/discord/ FuzzMessageCreate:./bot/discord/ FuzzInteractionCreate:./bot/discord/ \
+	FuzzConfigFile:./cmd/faqbot/
 fuzz:
 	@set -e; for t in $(FUZZ_TARGETS); do \
 		echo "== $${t%%:*} ($${t#*:}, $(FUZZTIME))"; \
 		$(GO) test -tags=$(TAGS) $(FUZZ) -fuzz "^$${t%%:*}\$$" "$${t#*:}"; \
 	done
 
-# make load: 200 users asking 2,000 questions over 20 s through the
-# Telegram adapter and the real engine against the fake Bot API, without
-# the race detector; prints latency, memory and goroutine figures.
+# make load: 200 users asking 2,000 questions over 20 s against the fake
+# Bot API, without the race detector: first through the Telegram adapter
+# and the real engine, then through faqbot as a whole (question log,
+# metrics, ops listener); prints latency, memory and goroutine figures.
+# One package at a time (-p 1), so that the two runs do not share the
+# cores.
 load:
-	$(GO) test -tags=$(TAGS) -count=1 -run '^TestLoad$$' -v ./bot/telegram/ | grep -E '^(=== RUN|--- |\s+load_test)|^(ok|FAIL)'
+	@out=$$($(GO) test -tags=$(TAGS) -count=1 -p 1 -run '^TestLoad$$' -v ./bot/telegram/ ./cmd/faqbot/ 2>&1); rc=$$?; \
+	printf '%s\n' "$$out" | grep -E '^(=== RUN|--- |\s+load_test)|^(ok|FAIL)'; exit $$rc
 
 clean:
 	rm -rf $(BIN)

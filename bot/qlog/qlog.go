@@ -104,6 +104,22 @@ func (c Config) Validate() error {
 	return nil
 }
 
+// String describes the configuration with the salt hidden, so a Config
+// printed or logged by mistake does not show it.
+func (c Config) String() string {
+	if c.Salt != "" {
+		c.Salt = "[redacted]"
+	}
+	type plain Config // no String method: no recursion
+	return fmt.Sprintf("%+v", plain(c))
+}
+
+// GoString is String, for %#v.
+func (c Config) GoString() string { return c.String() }
+
+// LogValue is String, for log/slog.
+func (c Config) LogValue() slog.Value { return slog.StringValue(c.String()) }
+
 // Question is one question and what the bot did with it, as Record takes
 // it: User and Question as the transport saw them; the log hashes the one
 // and normalises and masks the other before storing them.

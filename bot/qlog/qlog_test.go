@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
@@ -356,6 +358,7 @@ func TestConfigValidate(t *testing.T) {
 		{func(c *Config) { c.Buffer = 0 }, "Buffer 0"},
 		{func(c *Config) { c.BatchSize = -1 }, "BatchSize -1"},
 		{func(c *Config) { c.PruneEvery = 0 }, "PruneEvery 0s"},
+		{func(c *Config) { c.Salt = "short-Salt-15ch" }, "Salt is shorter than 16 bytes (the value is not shown"},
 	} {
 		c := DefaultConfig()
 		tt.adjust(&c)
@@ -365,6 +368,27 @@ func TestConfigValidate(t *testing.T) {
 	}
 	if err := DefaultConfig().Validate(); err != nil {
 		t.Errorf("defaults: %v", err)
+	}
+	c := DefaultConfig()
+	c.Salt = "s4ltX"
+	if err := c.Validate(); err == nil || strings.Contains(err.Error(), c.Salt) {
+		t.Errorf("a short salt: %v, want an error that does not show it", err)
+	}
+}
+
+// TestConfigHidesSalt: the salt shows in no printed form of a Config.
+func TestConfigHidesSalt(t *testing.T) {
+	c := DefaultConfig()
+	c.Salt = "salt-Never-shown-0123456789"
+	var logs strings.Builder
+	slog.New(slog.NewTextHandler(&logs, nil)).Info("config", "qlog", c, "ptr", &c)
+	slog.New(slog.NewJSONHandler(&logs, nil)).Info("config", "qlog", c)
+	shown := fmt.Sprint(c) + fmt.Sprintf("%v %+v %#v %s", &c, c, c, c) + logs.String()
+	if strings.Contains(shown, c.Salt) {
+		t.Errorf("the salt shows in:\n%s", shown)
+	}
+	if !strings.Contains(shown, "Path:faqbot.db") || !strings.Contains(shown, "Salt:[redacted]") {
+		t.Errorf("the configuration does not show as itself:\n%s", shown)
 	}
 }
 

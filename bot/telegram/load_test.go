@@ -10,15 +10,6 @@ import (
 	"faqbot/bot/telegram/telegramtest"
 )
 
-// loadQuestions are asked in turn by the load: the three languages, typos,
-// small talk, and questions declined; each has a one-message answer, so one
-// reply per question is the count.
-var loadQuestions = []string{
-	"网页版怎么退出", "how do I log out of WhatsApp Web", "怎么开启两步验证", "網頁版怎麼登出",
-	"hello", "怎么删除账号", "微信怎么退出登录", "登陆电脑版咋退出", "how to sign out on iphone",
-	"手机丢了怎么办", "two step verification", "what is the weather", "怎样把别的设备退出", "謝謝",
-}
-
 // TestLoad: 200 users, each in their own private chat, ask 10 questions
 // each, one every 2 s (within the flood limit of 5 per 10 s and the pacing
 // of a message a second per chat), 2,000 questions in 20 s, answered by
@@ -32,7 +23,7 @@ var loadQuestions = []string{
 // load runs this alone, without the race detector), not asserted.
 func TestLoad(t *testing.T) {
 	eng := realEngine(t)
-	for _, q := range loadQuestions {
+	for _, q := range telegramtest.LoadQuestions {
 		a, err := eng.Answer(context.Background(), q)
 		if err != nil || len(Render(a)) != 1 {
 			t.Fatalf("test premise: %q has a one-message answer (%v)", q, err)
@@ -55,9 +46,7 @@ func TestLoad(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
-	report, err := telegramtest.RunLoad(ctx, h.api, telegramtest.LoadSpec{
-		Users: 200, PerUser: 10, Over: 20 * time.Second, Questions: loadQuestions, FirstUser: 10_000, Lang: "en",
-	})
+	report, err := telegramtest.RunLoad(ctx, h.api, telegramtest.DefaultLoad())
 	t.Logf("load: %v", report)
 	if err != nil {
 		t.Fatal(err)

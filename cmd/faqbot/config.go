@@ -158,6 +158,46 @@ func (c Config) secrets() []string {
 	return out
 }
 
+// String describes the configuration with its secrets hidden (each part
+// prints through its own String, which hides its secrets), so a Config
+// printed or logged by mistake shows none of them.
+func (c Config) String() string {
+	tg, dc := "<nil>", "<nil>"
+	if c.Telegram != nil {
+		tg = c.Telegram.String()
+	}
+	if c.Discord != nil {
+		dc = c.Discord.String()
+	}
+	return fmt.Sprintf("{Guides:%q CacheDir:%q LogLevel:%q LogFormat:%q HTTPAddr:%q ShutdownTimeout:%v QuestionLog:%v QLog:%v Telegram:%s Discord:%s}",
+		c.Guides, c.CacheDir, c.LogLevel, c.LogFormat, c.HTTPAddr, c.ShutdownTimeout, c.QuestionLog, c.QLog, tg, dc)
+}
+
+// GoString is String, for %#v.
+func (c Config) GoString() string { return c.String() }
+
+// LogValue is String, for log/slog (whose JSON handler would otherwise
+// marshal the adapters' configurations, tokens and all).
+func (c Config) LogValue() slog.Value { return slog.StringValue(c.String()) }
+
+// secretsIn lists the secrets set so far, in cfg or in the environment, to
+// hide them in a message about a setting that is wrong: a token pasted into
+// another setting, say.
+func secretsIn(cfg Config, lookupEnv func(string) (string, bool)) []string {
+	out := cfg.secrets()
+	for _, s := range settings {
+		if !s.secret {
+			continue
+		}
+		v, _ := lookupEnv(s.env)
+		out = append(out, v, strings.TrimPrefix(v, "Bot "))
+		if _, half, ok := strings.Cut(v, ":"); ok {
+			out = append(out, half)
+		}
+	}
+	return out
+}
+
 func parseLevel(s string) (slog.Level, error) {
 	var l slog.Level
 	if err := l.UnmarshalText([]byte(s)); err != nil {
@@ -227,8 +267,12 @@ var settings = []setting{
 			if c.HTTPAddr == "" {
 				return nil
 			}
-			if _, _, err := net.SplitHostPort(c.HTTPAddr); err != nil {
+			_, port, err := net.SplitHostPort(c.HTTPAddr)
+			if err != nil {
 				return fmt.Errorf("not host:port (or off): %w", err)
+			}
+			if _, err := net.LookupPort("tcp", port); err != nil {
+				return fmt.Errorf("port %q is not a port number (0 to 65535)", port)
 			}
 			return nil
 		}},
@@ -616,8 +660,19 @@ func loadFile(cfg *Config, path string) error {
 func applyNode(cfg *Config, path, prefix string, m *yaml.Node, seen map[string]bool) error {
 	for i := 0; i+1 < len(m.Content); i += 2 {
 		k, v := m.Content[i], m.Content[i+1]
+		if k.Kind != yaml.ScalarNode {
+			return fmt.Errorf("%s:%d: want a setting's name as the key", path, k.Line)
+		}
 		key := prefix + k.Value
 		at := fmt.Sprintf("%s:%d: %s", path, k.Line, key)
+		// An alias stands for its anchor's value; an alias of a map is
+		// refused (it could nest itself).
+		if v.Kind == yaml.AliasNode && v.Alias != nil && v.Alias.Kind != yaml.MappingNode && v.Alias.Kind != yaml.AliasNode {
+			v = v.Alias
+		}
+		if v.Kind == yaml.AliasNode {
+			return fmt.Errorf("%s: an alias of a map: write its settings out", at)
+		}
 		if v.Kind == yaml.MappingNode {
 			if err := applyNode(cfg, path, key+".", v, seen); err != nil {
 				return err
@@ -626,6 +681,9 @@ func applyNode(cfg *Config, path, prefix string, m *yaml.Node, seen map[string]b
 		}
 		s := lookupKey(key)
 		if s == nil {
+			if group := groupOf(key); group != "" {
+				return fmt.Errorf("%s: a group of settings (%s): set them as keys under it", at, group)
+			}
 			return fmt.Errorf("%s: unknown setting (faqbot -h lists them)", at)
 		}
 		if seen[key] {
@@ -654,6 +712,18 @@ func applyNode(cfg *Config, path, prefix string, m *yaml.Node, seen map[string]b
 		cfg.where[key] = at
 	}
 	return nil
+}
+
+// groupOf lists the settings under key, when key is a group of them
+// (telegram: telegram.token, telegram.api_url…), or returns "".
+func groupOf(key string) string {
+	var keys []string
+	for _, s := range settings {
+		if strings.HasPrefix(s.key, key+".") {
+			keys = append(keys, s.key)
+		}
+	}
+	return strings.Join(keys, ", ")
 }
 
 func lookupKey(key string) *setting {

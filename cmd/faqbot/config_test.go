@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -133,6 +134,39 @@ func TestBadSettings(t *testing.T) {
 		{"not a map", file("- a\n- b\n"), nil, `c.yaml:1: want a map of settings`, ""},
 		{"bad yaml", file("log: [\n"), nil, "c.yaml: yaml:", ""},
 		{"secret in the file not shown", file("question_log:\n  salt: [s3cr3t-salt]\n"), nil, "question_log.salt: want a value", "s3cr3t"},
+
+		// Flags.
+		{"flag without its value", tok, []string{"-log-level"}, "flag needs an argument: -log-level", ""},
+		{"empty duration flag", tok, []string{"-shutdown-timeout="}, `-shutdown-timeout "": not a duration`, ""},
+		{"missing config file in a flag", tok, []string{"-config", "/nonexistent/x.yaml"}, "config file: open /nonexistent/x.yaml", ""},
+
+		// Values.
+		{"NaN days", with(map[string]string{"FAQBOT_QLOG_RETENTION": "NaNd"}), nil, `FAQBOT_QLOG_RETENTION "NaNd": not a number of days`, ""},
+		{"negative days", with(map[string]string{"FAQBOT_QLOG_RETENTION": "-5d"}), nil, `FAQBOT_QLOG_RETENTION "-5d": not a number of days`, ""},
+		{"too many days", with(map[string]string{"FAQBOT_QLOG_RETENTION": "100000d"}), nil, `FAQBOT_QLOG_RETENTION "100000d": not a number of days`, ""},
+		{"negative duration", with(map[string]string{"FAQBOT_SHUTDOWN_TIMEOUT": "-1s"}), nil, `FAQBOT_SHUTDOWN_TIMEOUT "-1s": want a duration from 0 to 100 years`, ""},
+		{"duration overflowing", with(map[string]string{"FAQBOT_SHUTDOWN_TIMEOUT": "9999999999h"}), nil, `FAQBOT_SHUTDOWN_TIMEOUT "9999999999h": not a duration`, ""},
+		{"port out of range", with(map[string]string{"FAQBOT_HTTP_ADDR": "127.0.0.1:99999"}), nil, `FAQBOT_HTTP_ADDR "127.0.0.1:99999": port "99999" is not a port number`, ""},
+		{"webhook URL not http(s)", with(map[string]string{"TELEGRAM_WEBHOOK_URL": "ftp://bot.example.com/hook"}), nil, `TELEGRAM_WEBHOOK_URL "ftp://bot.example.com/hook": want an http(s) URL`, ""},
+		{"webhook listen address", with(map[string]string{"TELEGRAM_WEBHOOK_URL": "https://bot.example.com/hook", "TELEGRAM_LISTEN_ADDR": "8443"}), nil, `TELEGRAM_LISTEN_ADDR "8443": want host:port`, ""},
+		{"Telegram API URL", with(map[string]string{"TELEGRAM_API_URL": "localhost:8081"}), nil, `TELEGRAM_API_URL "localhost:8081": want an http(s) URL`, ""},
+		{"Discord API URL", map[string]string{"DISCORD_BOT_TOKEN": "tok", "DISCORD_API_URL": "discord.com/api"}, nil, `DISCORD_API_URL "discord.com/api": want an http(s) base URL`, ""},
+		{"Discord guild", map[string]string{"DISCORD_BOT_TOKEN": "tok", "DISCORD_GUILD_ID": "my server"}, nil, `DISCORD_GUILD_ID "my server": want a numeric id`, ""},
+		{"control characters shown escaped", with(map[string]string{"LOG_LEVEL": "\x1b[31mred\n"}), nil, `LOG_LEVEL "\x1b[31mred\n"`, "\x1b"},
+		{"invalid UTF-8 shown escaped", with(map[string]string{"FAQBOT_LOG_FORMAT": "js\xffon"}), nil, `FAQBOT_LOG_FORMAT "js\xffon"`, "\xff"},
+
+		// Config files.
+		{"config file is a directory", with(map[string]string{"FAQBOT_CONFIG": t.TempDir()}), nil, "is a directory", ""},
+		{"config file too large", file(strings.Repeat("#", 1<<20+1)), nil, "c.yaml: larger than 1048576 bytes", ""},
+		{"config file not UTF-8", file("guides: x\x80\n"), nil, "c.yaml: yaml: invalid", ""},
+		{"config file in UTF-16", file("\xff\xfeguides: x\n"), nil, "c.yaml:1: want a map of settings", ""},
+		{"a key that is not a name", file("? [a, b]\n: c\n"), nil, "c.yaml:1: want a setting's name as the key", ""},
+		{"a value for a group", file("telegram: on\n"), nil, "c.yaml:1: telegram: a group of settings (telegram.token, telegram.api_url,", ""},
+		{"a map where a value goes", file("log:\n  level:\n    name: debug\n"), nil, "c.yaml:3: log.level.name: unknown setting", ""},
+		{"empty question log path", file("question_log.path: \"\"\n"), nil, `question_log.path "": want a file`, ""},
+		{"alias of a map", file("log: &m {level: debug}\ndiscord: *m\n"), nil, "c.yaml:2: discord: an alias of a map", ""},
+		{"alias bomb in a list", file("discord:\n  token: tok\n  channel_ids: [&a [1, 1, 1], &b [*a, *a, *a], &c [*b, *b, *b], *c]\n"), nil, "c.yaml:3: discord.channel_ids: want a list of values", ""},
+		{"nested deep", file(deepYAML(1000)), nil, "unknown setting", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -145,6 +179,29 @@ func TestBadSettings(t *testing.T) {
 				t.Errorf("the message shows a secret: %q", stderr.String())
 			}
 		})
+	}
+}
+
+// deepYAML is a config file of maps nested depth deep.
+func deepYAML(depth int) string {
+	var b strings.Builder
+	for i := range depth {
+		fmt.Fprintf(&b, "%sk%d:\n", strings.Repeat(" ", i), i)
+	}
+	fmt.Fprintf(&b, "%sx: 1\n", strings.Repeat(" ", depth))
+	return b.String()
+}
+
+// TestConfigFileAliases: an alias stands for its anchor's value (a
+// scalar, or a list for a list setting).
+func TestConfigFileAliases(t *testing.T) {
+	p := writeFile(t, "aliases.yaml", "guides: &dir /srv/faqbot\ncache_dir: *dir\ndiscord:\n  token: tok\n  channel_ids: &ids [\"111\", \"222\"]\n")
+	cfg, _, err := loadConfig("faqbot", []string{"-config", p}, env(nil), io.Discard, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.CacheDir != "/srv/faqbot" || cfg.Discord == nil || !slices.Equal(cfg.Discord.ChannelIDs, []string{"111", "222"}) {
+		t.Errorf("cache dir %q, discord %v", cfg.CacheDir, cfg.Discord)
 	}
 }
 
@@ -228,4 +285,43 @@ func TestDeployExamples(t *testing.T) {
 			t.Errorf("faqbot.service lacks %s", want)
 		}
 	}
+}
+
+// FuzzConfigFile: any config file is read into a configuration or refused
+// with an error naming the file; never a panic or a hang, and the
+// configuration read validates and prints without one either.
+func FuzzConfigFile(f *testing.F) {
+	example, err := os.ReadFile("deploy/faqbot.yaml")
+	if err != nil {
+		f.Fatal(err)
+	}
+	for _, seed := range []string{
+		string(example),
+		"log:\n  level: debug\nlog.format: json\n",
+		"discord:\n  token: tok\n  channel_ids: [\"111\", 222]\n",
+		"guides: &g /srv\ncache_dir: *g\n",
+		"? [a, b]\n: c\n",
+		"telegram: on\n",
+		"shutdown_timeout: NaNd\n",
+		"question_log:\n  retention: 1e400d\n",
+		deepYAML(50),
+		"\xff\xfeguides: x\n",
+	} {
+		f.Add([]byte(seed))
+	}
+	path := filepath.Join(f.TempDir(), "fuzz.yaml")
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if err := os.WriteFile(path, data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		cfg, _, err := loadConfig("faqbot", []string{"-config", path}, env(nil), io.Discard, nil)
+		if err != nil {
+			if !strings.Contains(err.Error(), path) {
+				t.Errorf("the error does not name the file: %v", err)
+			}
+			return
+		}
+		cfg.Validate()
+		_ = cfg.String()
+	})
 }

@@ -7,19 +7,21 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/gorilla/websocket"
+
+	"faqbot/bot/telegram/telegramtest"
 )
 
-// The adapters' own tests hold thorough fakes of the Bot API and of
-// Discord; these are the little of each that faqbot's runtime needs, so
-// that the tests here run the real clients end to end: updates and
-// events in, replies, button answers and the rest recorded.
+// The fakes the runtime's tests run the real clients against, end to end:
+// updates and events in, replies, button answers and the rest recorded.
+// Telegram's is telegramtest's importable fake Bot API; Discord's adapter
+// keeps its thorough fake to its own tests, so here is the little of
+// Discord that faqbot's runtime needs, with the failures its tests force.
 
 // gate holds requests until it is opened (none, until hold is called).
 type gate struct {
@@ -55,177 +57,34 @@ func (g *gate) wait(r *http.Request) {
 	}
 }
 
-const (
-	tgToken    = "123456:AAF-runtime_Test-0123456789abcdef"
-	tgUsername = "FaqRuntimeBot"
-)
+// The Telegram side is telegramtest's fake Bot API, the one the adapter's
+// own tests use; these helpers adapt it to the runtime's tests.
 
-// tgSent is a message the bot sent on Telegram.
-type tgSent struct {
-	Chat    int64
-	ReplyTo int
-	Text    string
-	Markup  string
+// tgToken is the token the fake Bot API knows; it refuses any other.
+const tgToken = telegramtest.Token
+
+func newFakeTelegram(t *testing.T) *telegramtest.FakeAPI { return telegramtest.NewFakeAPI(t) }
+
+// tgPush queues one update and returns its message id (0 for a callback).
+func tgPush(f *telegramtest.FakeAPI, u map[string]any) int { return f.Push(u)[0] }
+
+// tgPrivate is a message from user in their private chat, in English.
+func tgPrivate(user int64, text string) map[string]any {
+	return telegramtest.PrivateMessage(user, "en", text)
 }
 
-// fakeTelegram is the Bot API on 127.0.0.1.
-type fakeTelegram struct {
-	srv   *httptest.Server
-	sends gate // holds sendMessage while held
-
-	mu        sync.Mutex
-	queue     []json.RawMessage
-	ids       []int64
-	next      int64
-	msgID     int
-	confirmed int64 // the highest offset asked for
-	wake      chan struct{}
-	sent      []tgSent
-	methods   map[string]int
+// tgPress is user pressing a button carrying data under message msgID of
+// their private chat.
+func tgPress(id string, user int64, msgID int, data string) map[string]any {
+	return telegramtest.Callback(id, user, "en", user, "private", msgID, data)
 }
 
-func newFakeTelegram(t *testing.T) *fakeTelegram {
-	f := &fakeTelegram{next: 500, msgID: 1, wake: make(chan struct{}), methods: map[string]int{}}
-	f.srv = httptest.NewServer(http.HandlerFunc(f.serve))
-	t.Cleanup(f.srv.Close)
-	return f
-}
-
-func (f *fakeTelegram) serve(w http.ResponseWriter, r *http.Request) {
-	method, ok := strings.CutPrefix(r.URL.Path, "/bot"+tgToken+"/")
-	if !ok {
-		writeJSONString(w, 401, `{"ok":false,"error_code":401,"description":"Unauthorized"}`)
-		return
-	}
-	r.ParseMultipartForm(1 << 20)
-	field := func(k string) string { return r.FormValue(k) }
-	io.Copy(io.Discard, r.Body)
-	f.mu.Lock()
-	f.methods[method]++
-	f.mu.Unlock()
-	switch method {
-	case "getUpdates":
-		f.getUpdates(w, r, field("offset"), field("timeout"))
-	case "getMe":
-		writeJSONString(w, 200, `{"ok":true,"result":{"id":123456,"is_bot":true,"first_name":"FAQ","username":"`+tgUsername+`"}}`)
-	case "deleteWebhook", "setWebhook", "setMyCommands", "answerCallbackQuery":
-		writeJSONString(w, 200, `{"ok":true,"result":true}`)
-	case "editMessageReplyMarkup", "sendMessage":
-		if method == "sendMessage" {
-			f.sends.wait(r)
-			if r.Context().Err() != nil {
-				return
-			}
-		}
-		chat, _ := strconv.ParseInt(field("chat_id"), 10, 64)
-		var rp struct {
-			MessageID int `json:"message_id"`
-		}
-		json.Unmarshal([]byte(field("reply_parameters")), &rp)
-		f.mu.Lock()
-		id := f.msgID
-		f.msgID++
-		if method == "sendMessage" {
-			f.sent = append(f.sent, tgSent{Chat: chat, ReplyTo: rp.MessageID, Text: field("text"), Markup: field("reply_markup")})
-		}
-		f.mu.Unlock()
-		msg, _ := json.Marshal(map[string]any{"message_id": id, "date": 1, "text": field("text"),
-			"chat": map[string]any{"id": chat, "type": "private"}})
-		writeJSONString(w, 200, `{"ok":true,"result":`+string(msg)+`}`)
-	default:
-		writeJSONString(w, 404, `{"ok":false,"error_code":404,"description":"Not Found"}`)
-	}
-}
-
-func (f *fakeTelegram) getUpdates(w http.ResponseWriter, r *http.Request, offsetField, timeoutField string) {
-	offset, _ := strconv.ParseInt(offsetField, 10, 64)
-	wait, _ := strconv.Atoi(timeoutField)
-	deadline := time.NewTimer(min(time.Duration(wait)*time.Second, 500*time.Millisecond))
-	defer deadline.Stop()
-	for {
-		f.mu.Lock()
-		f.confirmed = max(f.confirmed, offset)
-		for len(f.queue) > 0 && f.ids[0] < offset {
-			f.queue, f.ids = f.queue[1:], f.ids[1:]
-		}
-		if len(f.queue) > 0 || wait == 0 {
-			var buf bytes.Buffer
-			buf.WriteString(`{"ok":true,"result":[`)
-			for i, u := range f.queue {
-				if i > 0 {
-					buf.WriteByte(',')
-				}
-				buf.Write(u)
-			}
-			buf.WriteString(`]}`)
-			f.mu.Unlock()
-			writeJSONString(w, 200, buf.String())
-			return
-		}
-		wake := f.wake
-		f.mu.Unlock()
-		select {
-		case <-wake:
-		case <-deadline.C:
-			writeJSONString(w, 200, `{"ok":true,"result":[]}`)
-			return
-		case <-r.Context().Done():
-			return
-		}
-	}
-}
-
-// push queues an update and returns its message id (0 for a callback).
-func (f *fakeTelegram) push(u map[string]any) int {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.next++
-	u["update_id"] = f.next
-	id := 0
-	if m, ok := u["message"].(map[string]any); ok {
-		id = f.msgID
-		f.msgID++
-		m["message_id"] = id
-	}
-	body, _ := json.Marshal(u)
-	f.queue = append(f.queue, body)
-	f.ids = append(f.ids, f.next)
-	close(f.wake)
-	f.wake = make(chan struct{})
-	return id
-}
-
-// lastUpdate is the id of the last update pushed.
-func (f *fakeTelegram) lastUpdate() int64 {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.next
-}
-
-func (f *fakeTelegram) confirmedOffset() int64 {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.confirmed
-}
-
-func (f *fakeTelegram) messages() []tgSent {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return append([]tgSent(nil), f.sent...)
-}
-
-func (f *fakeTelegram) calls(method string) int {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.methods[method]
-}
-
-// waitReply waits for the reply to message id.
-func (f *fakeTelegram) waitReply(t *testing.T, id int) tgSent {
+// tgWaitReply waits for the reply to message id.
+func tgWaitReply(t *testing.T, f *telegramtest.FakeAPI, id int) telegramtest.SentMessage {
 	t.Helper()
-	var got tgSent
+	var got telegramtest.SentMessage
 	waitFor(t, fmt.Sprintf("the reply to Telegram message %d", id), func() bool {
-		for _, s := range f.messages() {
+		for _, s := range f.Sent() {
 			if s.ReplyTo == id {
 				got = s
 				return true
@@ -236,21 +95,13 @@ func (f *fakeTelegram) waitReply(t *testing.T, id int) tgSent {
 	return got
 }
 
-func tgPrivate(user int64, text string) map[string]any {
-	return map[string]any{"message": map[string]any{
-		"date": 1, "chat": map[string]any{"id": user, "type": "private"},
-		"from": map[string]any{"id": user, "is_bot": false, "first_name": "U", "language_code": "en"},
-		"text": text,
-	}}
-}
-
-func tgPress(id string, user int64, msgID int, data string) map[string]any {
-	return map[string]any{"callback_query": map[string]any{
-		"id": id, "chat_instance": "ci", "data": data,
-		"from": map[string]any{"id": user, "is_bot": false, "first_name": "U", "language_code": "en"},
-		"message": map[string]any{"message_id": msgID, "date": 1, "text": "…",
-			"chat": map[string]any{"id": user, "type": "private"}},
-	}}
+// tgLastUpdate is the id of the last update queued.
+func tgLastUpdate(f *telegramtest.FakeAPI) int64 {
+	p := f.Pushed()
+	if len(p) == 0 {
+		return 0
+	}
+	return p[len(p)-1].UpdateID
 }
 
 func writeJSONString(w http.ResponseWriter, status int, body string) {
@@ -285,13 +136,69 @@ type fakeDiscord struct {
 	msgID int
 	sent  []dcSent
 	conns []*websocket.Conn
+
+	// Failures, set with fail: closeIdentify closes the gateway with that
+	// code at IDENTIFY and RESUME (4004: the token refused); gatewayEcho,
+	// when set, is put in the gateway URL the REST API names, whose
+	// handshake then fails; restFault, when set, answers the bot's REST
+	// requests (route "message" or "callback") instead, unless it returns
+	// status 0.
+	closeIdentify int
+	gatewayEcho   string
+	restFault     func(route string) (status int, body string)
+}
+
+// fail changes the fake's failures (see fakeDiscord), under its lock.
+func (f *fakeDiscord) fail(change func(f *fakeDiscord)) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	change(f)
+}
+
+// faulted answers r with the REST fault for route, if any.
+func (f *fakeDiscord) faulted(w http.ResponseWriter, route string) bool {
+	f.mu.Lock()
+	fault := f.restFault
+	f.mu.Unlock()
+	if fault == nil {
+		return false
+	}
+	status, body := fault(route)
+	if status == 0 {
+		return false
+	}
+	writeJSONString(w, status, body)
+	return true
+}
+
+// drop closes the gateway connections with a close frame of code, as
+// Discord does when it ends a session.
+func (f *fakeDiscord) drop(code int) {
+	f.mu.Lock()
+	conns := f.conns
+	f.conns = nil
+	f.conn = nil
+	f.mu.Unlock()
+	f.wmu.Lock()
+	defer f.wmu.Unlock()
+	for _, c := range conns {
+		c.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, ""), time.Now().Add(time.Second))
+		c.Close()
+	}
 }
 
 func newFakeDiscord(t *testing.T) *fakeDiscord {
 	f := &fakeDiscord{t: t}
 	mux := http.NewServeMux()
 	gw := func(w http.ResponseWriter, r *http.Request) {
-		writeJSONString(w, 200, `{"url":"ws`+strings.TrimPrefix(f.srv.URL, "http")+`/ws","shards":1}`)
+		url := "ws" + strings.TrimPrefix(f.srv.URL, "http") + "/ws"
+		f.mu.Lock()
+		if f.gatewayEcho != "" {
+			url += "?echo=" + f.gatewayEcho
+		}
+		f.mu.Unlock()
+		body, _ := json.Marshal(map[string]any{"url": url, "shards": 1})
+		writeJSONString(w, 200, string(body))
 	}
 	mux.HandleFunc("GET /api/v9/gateway", gw)
 	mux.HandleFunc("GET /api/v9/gateway/bot", gw)
@@ -309,7 +216,7 @@ func newFakeDiscord(t *testing.T) *fakeDiscord {
 	mux.HandleFunc("PUT /api/v9/applications/{app}/guilds/{guild}/commands", commands)
 	mux.HandleFunc("POST /api/v9/channels/{channel}/messages", func(w http.ResponseWriter, r *http.Request) {
 		f.sends.wait(r)
-		if r.Context().Err() != nil {
+		if r.Context().Err() != nil || f.faulted(w, "message") {
 			return
 		}
 		body, _ := io.ReadAll(r.Body)
@@ -321,6 +228,9 @@ func newFakeDiscord(t *testing.T) *fakeDiscord {
 		writeJSONString(w, 200, `{"id":"`+id+`","channel_id":"`+r.PathValue("channel")+`","type":0,"content":"","author":{"id":"`+dcBotID+`","bot":true}}`)
 	})
 	mux.HandleFunc("POST /api/v9/interactions/{id}/{token}/callback", func(w http.ResponseWriter, r *http.Request) {
+		if f.faulted(w, "callback") {
+			return
+		}
 		body, _ := io.ReadAll(r.Body)
 		f.mu.Lock()
 		f.sent = append(f.sent, dcSent{Route: "callback", Path: r.URL.Path, Body: string(body)})
@@ -348,6 +258,10 @@ func (f *fakeDiscord) apiURL() string { return f.srv.URL + "/api" }
 
 // gateway: HELLO, IDENTIFY → READY, heartbeats → ACK.
 func (f *fakeDiscord) gateway(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Query().Get("echo") != "" {
+		http.Error(w, "bad gateway", http.StatusBadGateway)
+		return
+	}
 	ws, err := (&websocket.Upgrader{}).Upgrade(w, r, nil)
 	if err != nil {
 		return
@@ -375,7 +289,20 @@ func (f *fakeDiscord) gateway(w http.ResponseWriter, r *http.Request) {
 		switch p.Op {
 		case 1:
 			send(map[string]any{"op": 11})
-		case 2:
+		case 2, 6:
+			f.mu.Lock()
+			code := f.closeIdentify
+			f.mu.Unlock()
+			if code != 0 {
+				f.wmu.Lock()
+				ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, "Authentication failed."), time.Now().Add(time.Second))
+				f.wmu.Unlock()
+				return
+			}
+			if p.Op == 6 { // no sessions kept: resuming is refused, not resumable
+				send(map[string]any{"op": 9, "d": false})
+				continue
+			}
 			var id struct {
 				Token string `json:"token"`
 			}

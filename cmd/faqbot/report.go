@@ -10,6 +10,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"faqbot/bot"
 	"faqbot/bot/qlog"
 )
 
@@ -58,7 +59,8 @@ func report(ctx context.Context, args []string, lookupEnv func(string) (string, 
 		}
 	}
 	if err != nil {
-		fmt.Fprintln(stderr, "faqbot report:", err)
+		// As faqbot's: a secret pasted into another setting is not shown.
+		fmt.Fprintln(stderr, "faqbot report:", bot.NewRedactor(secretsIn(cfg, lookupEnv)...).String(err.Error()))
 		return 2
 	}
 	r, err := qlog.ReadReport(ctx, cfg.QLog.Path, from, limit)

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	stdlog "log"
 	"log/slog"
 	"net"
 	"net/http"
@@ -53,13 +54,16 @@ func runEnv(ctx context.Context, args []string, lookupEnv func(string) (string, 
 		err = cfg.Validate()
 	}
 	if err != nil {
-		fmt.Fprintln(stderr, "faqbot:", err)
+		// The setting's own value is shown (a secret's never is), unless it
+		// holds a secret set elsewhere: a token pasted into the wrong line.
+		fmt.Fprintln(stderr, "faqbot:", bot.NewRedactor(secretsIn(cfg, lookupEnv)...).String(err.Error()))
 		return 2
 	}
 	log := newLogger(cfg, stderr)
 	for _, o := range cfg.orphans {
 		log.Warn("setting ignored: its adapter has no token", "setting", o)
 	}
+	defer routeStdLog(log)()
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -135,6 +139,22 @@ func newLogger(cfg Config, w io.Writer) *slog.Logger {
 	return slog.New(bot.NewRedactor(cfg.secrets()...).Handler(h))
 }
 
+// routeStdLog makes log the default logger, so that libraries writing to
+// the standard log package (discordgo logs its gateway errors there) go
+// through it too, at warn level: faqbot's format, secrets hidden. restore
+// puts the previous default and the log package's settings back.
+func routeStdLog(log *slog.Logger) (restore func()) {
+	prev, out, flags := slog.Default(), stdlog.Writer(), stdlog.Flags()
+	level := slog.SetLogLoggerLevel(slog.LevelWarn)
+	slog.SetDefault(log)
+	return func() {
+		slog.SetDefault(prev)
+		slog.SetLogLoggerLevel(level)
+		stdlog.SetOutput(out)
+		stdlog.SetFlags(flags)
+	}
+}
+
 // adapter is a chat transport as the runtime runs it.
 type adapter interface {
 	Run(context.Context) error
@@ -188,7 +208,9 @@ var errStopping = errors.New("faqbot is stopping: reload skipped")
 
 // New loads the guides, builds the engine, opens the question log, binds
 // the ops listener and builds the adapters; it connects to no chat
-// service (Run does). ctx bounds the start-up.
+// service (Run does). ctx bounds the start-up. Every record the runtime,
+// the question log and the adapters log to log has the secrets of cfg
+// hidden (tokens, webhook secret, salt).
 func New(ctx context.Context, cfg Config, log *slog.Logger) (rt *Runtime, err error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -196,6 +218,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (rt *Runtime, err er
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	log = slog.New(bot.NewRedactor(cfg.secrets()...).Handler(log.Handler()))
 	r := &Runtime{cfg: cfg, log: log.With("component", "runtime"), m: newMetrics(), adapters: map[string]adapter{}}
 	r.stopping, r.endReloads = context.WithCancel(context.Background())
 	cleanup := []func(){r.endReloads}
@@ -235,7 +258,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (rt *Runtime, err er
 	if cfg.HTTPAddr != "" {
 		r.opsLn, err = net.Listen("tcp", cfg.HTTPAddr)
 		if err != nil {
-			return nil, fmt.Errorf("ops listener: %w", err)
+			return nil, fmt.Errorf("ops listener (FAQBOT_HTTP_ADDR): %w", err)
 		}
 		cleanup = append(cleanup, func() { r.opsLn.Close() })
 		r.ops = r.opsServer(log.With("component", "ops"))

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"net"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -20,6 +21,11 @@ func TestRunFailures(t *testing.T) {
 	checkNoLeaks(t)
 	tg := newFakeTelegram(t)
 	dir := t.TempDir()
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer taken.Close()
 	tests := []struct {
 		name string
 		env  map[string]string
@@ -27,12 +33,17 @@ func TestRunFailures(t *testing.T) {
 	}{
 		{"guides missing", map[string]string{"TELEGRAM_BOT_TOKEN": tgToken, "FAQBOT_GUIDES": filepath.Join(dir, "none")}, "load guides: guides directory"},
 		// The fake refuses any other token, as Telegram does.
-		{"token refused", map[string]string{"TELEGRAM_BOT_TOKEN": "999:refused", "TELEGRAM_API_URL": tg.srv.URL}, "Unauthorized"},
+		{"token refused", map[string]string{"TELEGRAM_BOT_TOKEN": "999:refused", "TELEGRAM_API_URL": tg.URL()}, "Unauthorized"},
 		{"question log unwritable", map[string]string{"TELEGRAM_BOT_TOKEN": tgToken, "FAQBOT_QLOG_PATH": filepath.Join(dir, "none", "q.db")}, "open question log"},
+		{"ops address taken", map[string]string{"TELEGRAM_BOT_TOKEN": tgToken, "FAQBOT_HTTP_ADDR": taken.Addr().String()}, "ops listener (FAQBOT_HTTP_ADDR): listen tcp " + taken.Addr().String()},
+		{"webhook address taken", map[string]string{"TELEGRAM_BOT_TOKEN": tgToken, "TELEGRAM_API_URL": tg.URL(),
+			"TELEGRAM_WEBHOOK_URL": "https://bot.example.com/hook", "TELEGRAM_LISTEN_ADDR": taken.Addr().String()}, "telegram: listen on " + taken.Addr().String()},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			tt.env["FAQBOT_HTTP_ADDR"] = "127.0.0.1:0"
+			if tt.env["FAQBOT_HTTP_ADDR"] == "" {
+				tt.env["FAQBOT_HTTP_ADDR"] = "127.0.0.1:0"
+			}
 			if tt.env["FAQBOT_QLOG_PATH"] == "" {
 				tt.env["FAQBOT_QLOG_PATH"] = filepath.Join(t.TempDir(), "q.db")
 			}

@@ -23,6 +23,7 @@ import (
 
 	"faqbot/bot/discord"
 	"faqbot/bot/telegram"
+	"faqbot/bot/telegram/telegramtest"
 )
 
 // TestMain fails the package's tests if any goroutine outlives them. Bleve
@@ -83,10 +84,10 @@ Settings > Chats > Chat backup.
 `
 )
 
-func testTelegram(f *fakeTelegram) *telegram.Config {
+func testTelegram(f *telegramtest.FakeAPI) *telegram.Config {
 	c := telegram.DefaultConfig()
 	c.Token = tgToken
-	c.APIURL = f.srv.URL
+	c.APIURL = f.URL()
 	c.PollTimeout = time.Second
 	c.RequestTimeout = 5 * time.Second
 	return &c
@@ -242,20 +243,20 @@ func TestRuntimeServesBothAdapters(t *testing.T) {
 	}
 
 	// Questions on both adapters.
-	id1 := tg.push(tgPrivate(42, "how do I log out of the web version"))
-	if r := tg.waitReply(t, id1); !strings.Contains(r.Text, "Log out of the web app") || !strings.Contains(r.Markup, "y|en|web-log-out") {
+	id1 := tgPush(tg, tgPrivate(42, "how do I log out of the web version"))
+	if r := tgWaitReply(t, tg, id1); !strings.Contains(r.Text, "Log out of the web app") || !strings.Contains(r.Call.Fields["reply_markup"], "y|en|web-log-out") {
 		t.Errorf("Telegram reply %+v: want the web-log-out entry with feedback buttons", r)
 	}
-	id2 := tg.push(tgPrivate(43, "what is the weather in Paris"))
-	tg.waitReply(t, id2)
+	id2 := tgPush(tg, tgPrivate(43, "what is the weather in Paris"))
+	tgWaitReply(t, tg, id2)
 	dc.dispatch("MESSAGE_CREATE", dcDM("m1", "5001", "sign out of WhatsApp Web"))
 	if m := dc.waitSent(t, "message", 1)[0]; !strings.Contains(m.Body, "Log out of the web app") || !strings.Contains(m.Body, "y|en|web-log-out") {
 		t.Errorf("Discord reply %s: want the web-log-out entry with feedback buttons", m.Body)
 	}
 	// Feedback on both.
-	tg.push(tgPress("cb1", 42, id1, "n|en|web-log-out"))
+	tgPush(tg, tgPress("cb1", 42, id1, "n|en|web-log-out"))
 	dc.dispatch("INTERACTION_CREATE", dcPress("i1", "5001", "y|en|web-log-out"))
-	waitFor(t, "Telegram's answerCallbackQuery", func() bool { return tg.calls("answerCallbackQuery") >= 1 })
+	waitFor(t, "Telegram's answerCallbackQuery", func() bool { return len(tg.Calls("answerCallbackQuery")) >= 1 })
 	dc.waitSent(t, "callback", 1)
 
 	body := waitMetric(t, ops, base, `faqbot_feedback_total{adapter="discord",helpful="true"}`, 1)
@@ -331,8 +332,8 @@ func TestRuntimeServesBothAdapters(t *testing.T) {
 	if !strings.Contains(logs.String(), "faq.en.md:22") || !strings.Contains(logs.String(), "keep serving") {
 		t.Errorf("the logs do not name the problem's file:line")
 	}
-	id3 := tg.push(tgPrivate(44, "sign out of WhatsApp Web"))
-	if r := tg.waitReply(t, id3); !strings.Contains(r.Text, "Log out of the web app") {
+	id3 := tgPush(tg, tgPrivate(44, "sign out of WhatsApp Web"))
+	if r := tgWaitReply(t, tg, id3); !strings.Contains(r.Text, "Log out of the web app") {
 		t.Errorf("after a failed reload: %q, want the old guide's answer", r.Text)
 	}
 	body = waitMetric(t, ops, base, `faqbot_reloads_total{result="failed"}`, 1)
@@ -347,8 +348,8 @@ func TestRuntimeServesBothAdapters(t *testing.T) {
 	if err := rt.Reload(); err != nil {
 		t.Fatal(err)
 	}
-	id4 := tg.push(tgPrivate(45, "how do I back up my chats"))
-	if r := tg.waitReply(t, id4); !strings.Contains(r.Text, "Back up your chats") {
+	id4 := tgPush(tg, tgPrivate(45, "how do I back up my chats"))
+	if r := tgWaitReply(t, tg, id4); !strings.Contains(r.Text, "Back up your chats") {
 		t.Errorf("after a reload: %q, want the new entry", r.Text)
 	}
 	body = waitMetric(t, ops, base, `faqbot_reloads_total{result="ok"}`, 1)
@@ -397,7 +398,7 @@ func TestSignals(t *testing.T) {
 	tg, dc := newFakeTelegram(t), newFakeDiscord(t)
 	dbPath := filepath.Join(t.TempDir(), "faqbot.db")
 	env := map[string]string{
-		"TELEGRAM_BOT_TOKEN": tgToken, "TELEGRAM_API_URL": tg.srv.URL,
+		"TELEGRAM_BOT_TOKEN": tgToken, "TELEGRAM_API_URL": tg.URL(),
 		"DISCORD_BOT_TOKEN": dcToken, "DISCORD_API_URL": dc.apiURL(),
 		"FAQBOT_HTTP_ADDR": "127.0.0.1:0", "FAQBOT_QLOG_PATH": dbPath,
 		"FAQBOT_LOG_FORMAT": "json", "FAQBOT_SHUTDOWN_TIMEOUT": "10s", "FAQBOT_CACHE_DIR": "",
@@ -433,23 +434,18 @@ func TestSignals(t *testing.T) {
 
 	// A burst on both adapters, every reply held at the fakes.
 	const n = 20
-	tg.sends.hold()
+	releaseTelegram := tg.Hold("sendMessage")
 	dc.sends.hold()
-	released := false
-	defer func() {
-		if !released {
-			tg.sends.open()
-			dc.sends.open()
-		}
-	}()
+	defer releaseTelegram()
+	defer dc.sends.open()
 	ids := map[int]bool{}
 	for i := range n {
-		ids[tg.push(tgPrivate(int64(100+i), "how do I log out of WhatsApp Web"))] = true
+		ids[tgPush(tg, tgPrivate(int64(100+i), "how do I log out of WhatsApp Web"))] = true
 		dc.dispatch("MESSAGE_CREATE", dcDM(fmt.Sprint("b", i), fmt.Sprint(6000+i), "how do I log out of WhatsApp Web"))
 	}
 	waitMetric(t, ops, base, `faqbot_questions_total{adapter="telegram",outcome="answered"}`, n)
 	waitMetric(t, ops, base, `faqbot_questions_total{adapter="discord",outcome="answered"}`, n)
-	if got := len(tg.messages()) + len(dc.messages("message")); got != 0 {
+	if got := len(tg.Sent()) + len(dc.messages("message")); got != 0 {
 		t.Fatalf("%d replies went out while held", got)
 	}
 
@@ -457,9 +453,8 @@ func TestSignals(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitFor(t, "/readyz to say stopping", func() bool { c, _ := get(t, ops, base+"/readyz"); return c == 503 })
-	tg.sends.open()
+	releaseTelegram()
 	dc.sends.open()
-	released = true
 	select {
 	case c := <-code:
 		if c != 0 {
@@ -470,7 +465,7 @@ func TestSignals(t *testing.T) {
 	}
 
 	replied := map[int]bool{}
-	for _, m := range tg.messages() {
+	for _, m := range tg.Sent() {
 		replied[m.ReplyTo] = true
 	}
 	for id := range ids {
@@ -481,7 +476,7 @@ func TestSignals(t *testing.T) {
 	if got := len(dc.messages("message")); got != n {
 		t.Errorf("%d Discord replies, want %d", got, n)
 	}
-	if got, want := tg.confirmedOffset(), tg.lastUpdate()+1; got != want {
+	if got, want := tg.Confirmed(), tgLastUpdate(tg)+1; got != want {
 		t.Errorf("Telegram updates confirmed up to %d, want %d: they would come again after a restart", got, want)
 	}
 	qs, _ := readLog(t, dbPath)

@@ -81,7 +81,8 @@ type FakeAPI struct {
 	wake       chan struct{}       // closed when updates are queued
 	hook       func(method string, attempt int) (status int, body string, ok bool)
 	faults     func(method string) Fault
-	faulted    map[string]int // faults served, by kind
+	faulted    map[string]int           // faults served, by kind
+	held       map[string]chan struct{} // methods held by Hold, until the channel is closed
 }
 
 type queued struct {
@@ -120,6 +121,7 @@ func NewFakeAPI(tb testing.TB) *FakeAPI {
 	f := &FakeAPI{
 		nextUpdate: 1000, nextMsg: 1, counts: map[string]int{}, wake: make(chan struct{}),
 		done: make(chan struct{}), confirmAt: map[int64]time.Time{}, faulted: map[string]int{},
+		held: map[string]chan struct{}{},
 	}
 	f.srv = httptest.NewServer(http.HandlerFunc(f.serve))
 	tb.Cleanup(func() {
@@ -146,6 +148,31 @@ func (f *FakeAPI) SetFaults(plan func(method string) Fault) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.faults = plan
+}
+
+// Hold holds the calls of method (getUpdates excepted) unanswered until
+// release is called: they are carried out then, as Telegram would, unless
+// the client gave up meanwhile (nothing is done then). For tests of what a
+// bot does with answers in flight. Calling release again does nothing.
+func (f *FakeAPI) Hold(method string) (release func()) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	gate, ok := f.held[method]
+	if !ok {
+		gate = make(chan struct{})
+		f.held[method] = gate
+	}
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			f.mu.Lock()
+			defer f.mu.Unlock()
+			if f.held[method] == gate {
+				delete(f.held, method)
+				close(gate)
+			}
+		})
+	}
 }
 
 // Faulted returns how many faults were served, by kind ("hang", "reset",
@@ -191,6 +218,18 @@ func (f *FakeAPI) serve(w http.ResponseWriter, r *http.Request) {
 	if method == "getUpdates" {
 		f.getUpdates(w, r, fields)
 		return
+	}
+	f.mu.Lock()
+	gate := f.held[method]
+	f.mu.Unlock()
+	if gate != nil {
+		select {
+		case <-gate:
+		case <-r.Context().Done():
+			return // abandoned: not carried out
+		case <-f.done:
+			return
+		}
 	}
 	f.mu.Lock()
 	f.counts[method]++

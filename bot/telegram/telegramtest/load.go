@@ -21,6 +21,24 @@ type LoadSpec struct {
 	Lang      string // the users' language_code
 }
 
+// LoadQuestions are asked in turn by DefaultLoad: the three languages,
+// typos, small talk, and questions declined. With the shipped guides each
+// has a one-message answer, so one reply per question is the count (tests
+// check this premise against their engine).
+var LoadQuestions = []string{
+	"网页版怎么退出", "how do I log out of WhatsApp Web", "怎么开启两步验证", "網頁版怎麼登出",
+	"hello", "怎么删除账号", "微信怎么退出登录", "登陆电脑版咋退出", "how to sign out on iphone",
+	"手机丢了怎么办", "two step verification", "what is the weather", "怎样把别的设备退出", "謝謝",
+}
+
+// DefaultLoad is the load the adapter and faqbot are measured under: 200
+// users, each in their own private chat, asking 10 questions each, one
+// every 2 s (within the adapter's default flood limit of 5 per 10 s and
+// its pacing of a message a second per chat): 2,000 questions in 20 s.
+func DefaultLoad() LoadSpec {
+	return LoadSpec{Users: 200, PerUser: 10, Over: 20 * time.Second, Questions: LoadQuestions, FirstUser: 10_000, Lang: "en"}
+}
+
 // LoadReport is what a load run measured. Latency runs from the moment a
 // question is queued at the fake to the moment its answer reaches it.
 type LoadReport struct {
