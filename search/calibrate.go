@@ -10,16 +10,19 @@ import (
 // probability that it is the right one (a logistic model):
 //
 //	confidence = 1 / (1 + exp(-(Bias + Margin·margin + Closest·closest
-//	                              + Unknown·unknown + Matched·matched)))
+//	                              + Unknown·unknown + Matched·matched
+//	                              + Posterior·posterior)))
 //
 // margin: how far the best re-ranked score stands above the second,
 // relative to it; closest: similarity to the entry's closest alternate
 // question; unknown: the share of the question's weight in words no entry
 // uses; matched: how many of the question's terms the entry holds (capped
-// at 4, over 4). One generic word in common (删除, security) is weak
-// evidence; three concepts in common are strong.
+// at 4, over 4); posterior: the questions model's probability for the
+// entry (see discriminate.go), low when the question's words are typical
+// of another candidate's questions. One generic word in common (删除,
+// security) is weak evidence; three concepts in common are strong.
 type Calibration struct {
-	Bias, Margin, Closest, Unknown, Matched float64
+	Bias, Margin, Closest, Unknown, Matched, Posterior float64
 }
 
 // DefaultCalibration was fitted with FitCalibration ("askcli calibrate
@@ -33,17 +36,17 @@ type Calibration struct {
 // development set's in-scope questions hold more of them than the ones
 // declined by confidence); FitCalibration keeps that weight at zero or
 // below, so it reads 0.
-var DefaultCalibration = Calibration{Bias: -3.740, Margin: 2.951, Closest: 4.861, Unknown: 0, Matched: 2.575}
+var DefaultCalibration = Calibration{Bias: -4.997, Margin: -0.158, Closest: 5.682, Unknown: -1.309, Matched: 2.490, Posterior: 2.643}
 
 func (c Calibration) confidence(s scored, margin float64) float64 {
-	z := c.Bias + c.Margin*margin + c.Closest*s.closest + c.Unknown*s.unknown + c.Matched*matchedShare(s)
+	z := c.Bias + c.Margin*margin + c.Closest*s.closest + c.Unknown*s.unknown + c.Matched*matchedShare(s) + c.Posterior*s.posterior
 	return 1 / (1 + math.Exp(-z))
 }
 
 func matchedShare(s scored) float64 { return float64(min(len(s.matched), 4)) / 4 }
 
 // features are the inputs of the calibration for one question.
-type features struct{ margin, closest, unknown, matched float64 }
+type features struct{ margin, closest, unknown, matched, posterior float64 }
 
 // FitCalibration fits the calibration to labelled questions: a question
 // counts as right when its best entry is one it expects. Questions decided
@@ -69,12 +72,12 @@ func FitCalibration(ctx context.Context, e *Engine, cases []EvalCase) (Calibrati
 		if slices.Contains(c.Expect, top.id) {
 			y = 1
 		}
-		xs = append(xs, features{marginOf(cands, 0), top.closest, top.unknown, matchedShare(top)})
+		xs = append(xs, features{marginOf(cands, 0), top.closest, top.unknown, matchedShare(top), top.posterior})
 		ys = append(ys, y)
 	}
 	// Plain batch gradient descent on the log loss with a little L2
 	// regularisation: four weights, a few hundred questions.
-	var w [5]float64
+	var w [6]float64
 	const (
 		rate  = 1.0
 		l2    = 0.0005
@@ -82,9 +85,9 @@ func FitCalibration(ctx context.Context, e *Engine, cases []EvalCase) (Calibrati
 	)
 	n := float64(len(xs))
 	for step := 0; step < steps && n > 0; step++ {
-		var g [5]float64
+		var g [6]float64
 		for i, x := range xs {
-			v := [5]float64{1, x.margin, x.closest, x.unknown, x.matched}
+			v := [6]float64{1, x.margin, x.closest, x.unknown, x.matched, x.posterior}
 			z := 0.0
 			for k := range w {
 				z += w[k] * v[k]
@@ -106,7 +109,7 @@ func FitCalibration(ctx context.Context, e *Engine, cases []EvalCase) (Calibrati
 		// has too few of those to learn it alone.
 		w[3] = math.Min(w[3], 0)
 	}
-	return Calibration{Bias: w[0], Margin: w[1], Closest: w[2], Unknown: w[3], Matched: w[4]}, len(xs), nil
+	return Calibration{Bias: w[0], Margin: w[1], Closest: w[2], Unknown: w[3], Matched: w[4], Posterior: w[5]}, len(xs), nil
 }
 
 // marginOf is how far candidate i's score stands above the next one's,

@@ -309,7 +309,7 @@ func runCalibrate(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		fmt.Fprintf(stderr, "askcli calibrate: only %d questions reach the calibration (FAQ candidates, no other app named); fit needs at least 20\n", n)
 		return exitFail
 	}
-	fmt.Fprintf(stdout, "fitted on %d questions:\nsearch.Calibration{Bias: %.3f, Margin: %.3f, Closest: %.3f, Unknown: %.3f, Matched: %.3f}\n",
-		n, c.Bias, c.Margin, c.Closest, c.Unknown, c.Matched)
+	fmt.Fprintf(stdout, "fitted on %d questions:\nsearch.Calibration{Bias: %.3f, Margin: %.3f, Closest: %.3f, Unknown: %.3f, Matched: %.3f, Posterior: %.3f}\n",
+		n, c.Bias, c.Margin, c.Closest, c.Unknown, c.Matched, c.Posterior)
 	return exitOK
 }
