@@ -7,6 +7,10 @@ import (
 	"faqbot/knowledge"
 )
 
+// tieRatio is how close the second entry's score must come to the best
+// one's for the two to be a near tie (see decide).
+const tieRatio = 0.95
+
 // chitchatCoverage is the share of a question a small-talk entry must cover
 // for the question to be small talk.
 const chitchatCoverage = 0.6
@@ -51,13 +55,16 @@ func (e *Engine) decide(question string, an *analysis, lang knowledge.Lang, cand
 		second = &cands[1]
 	}
 	nearby := second != nil && second.kind == knowledge.FAQ && second.score >= 0.85*top.score
+	// A near tie between two entries that would each be answered on their
+	// own: a confident pick between them is a coin toss, a choice is not.
+	tie := nearby && second.score >= tieRatio*top.score && e.cfg.Calibration.confidence(*second, 0) >= e.cfg.AnswerAt
 	switch {
 	case top.conf < e.cfg.DeclineBelow:
 		e.fillNone(&ans)
 		ans.Score, ans.Confidence = top.score, top.conf
 	case top.kind == knowledge.Chitchat:
 		ans.Outcome = Chitchat
-	case top.conf < e.cfg.AnswerAt && nearby:
+	case top.conf < e.cfg.AnswerAt && nearby, tie:
 		ans.Outcome = Clarify
 	default:
 		ans.Outcome = Answered
