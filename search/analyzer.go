@@ -298,6 +298,10 @@ func (a *analyzer) dropStop(toks []rawToken) []rawToken {
 	out := toks[:0:0]
 	for i := 0; i < len(toks); i++ {
 		t := toks[i]
+		if a.subject[t.text] {
+			out = append(out, rawToken{text: subjectMark})
+			continue
+		}
 		if a.stop[t.text] {
 			continue
 		}
@@ -386,7 +390,7 @@ func (a *analyzer) termsOf(toks []rawToken) []string {
 		}
 		terms = again
 	}
-	return terms
+	return dropSubject(terms)
 }
 
 // concepts replaces each word that is a synonym by its concept's name.
@@ -742,18 +746,8 @@ func (t *phraseTrie) match(toks []rawToken) int {
 func (t *phraseTrie) rewrite(seq []string) []string {
 	out := make([]string, 0, len(seq))
 	for i := 0; i < len(seq); {
-		n, matchLen, concept := t, 0, ""
-		for j := i; j < len(seq); j++ {
-			c, ok := n.next[seq[j]]
-			if !ok {
-				break
-			}
-			n = c
-			if n.end {
-				matchLen, concept = j-i+1, n.concept
-			}
-		}
-		if matchLen == 0 {
+		matchLen, concept := t.longest(seq, i)
+		if matchLen <= 0 {
 			out = append(out, seq[i])
 			i++
 			continue
