@@ -172,6 +172,10 @@ func newAnalyzer(seg *gse.Segmenter, lex *knowledge.Lexicon, guideTexts []string
 		seq := a.concepts(a.stems(a.dropStop(a.segment(m[0]))))
 		a.phrases.add(seq, m[1])
 	}
+	a.phrases.platforms = map[string]bool{}
+	for concept := range lex.Platforms {
+		a.phrases.platforms[strings.ReplaceAll(concept, " ", "_")] = true
+	}
 	// Uncovered topics, as the terms their words become.
 	for _, g := range lex.Uncovered {
 		var u uncoveredTopic
@@ -706,6 +710,9 @@ type phraseTrie struct {
 	next    map[string]*phraseTrie
 	concept string
 	end     bool
+	// platforms (the root's only) are the concepts naming platforms (see
+	// subject.go).
+	platforms map[string]bool
 }
 
 func (t *phraseTrie) add(seq []string, concept string) {
