@@ -57,7 +57,7 @@ func (e *Engine) decide(question string, an *analysis, lang knowledge.Lang, cand
 	nearby := second != nil && second.kind == knowledge.FAQ && second.score >= 0.85*top.score
 	// A near tie between two entries that would each be answered on their
 	// own: a confident pick between them is a coin toss, a choice is not.
-	tie := nearby && second.score >= tieRatio*top.score && e.cfg.Calibration.confidence(*second, 0) >= e.cfg.AnswerAt
+	tie := nearby && second.score >= tieRatio*top.score && e.cfg.Calibration.confidence(*second, 0) >= e.cfg.DeclineBelow
 	switch {
 	case top.conf < e.cfg.DeclineBelow:
 		e.fillNone(&ans)

@@ -28,6 +28,13 @@ type questionsModel struct {
 // against it, but not zero, so one such term does not rule the entry out.
 const questionsSmoothing = 0.2
 
+// questionsTemperature divides the model's log-likelihoods before they are
+// turned into a posterior. Naive Bayes multiplies the terms' probabilities
+// as if each were independent evidence, but a question's terms come
+// together ("删除" with "账户", "log out" with "web"), and the raw posterior
+// is all but 0 or 1; tempered, it is a vote the re-ranking can weigh.
+const questionsTemperature = 3
+
 // buildQuestionsModel counts the terms of the entries' questions. It runs
 // once the index is built (docInfo.questions and inQuestions are filled).
 func (e *Engine) buildQuestionsModel() {
@@ -66,7 +73,7 @@ func (e *Engine) questionsPosterior(terms []string, cands []scored) {
 			}
 			lp += math.Log(float64(len(info.inQuestions[t]))+questionsSmoothing) - e.qmodel.logDenom[c.id]
 		}
-		logp = append(logp, lp)
+		logp = append(logp, lp/questionsTemperature)
 		best = math.Max(best, lp)
 	}
 	z := 0.0

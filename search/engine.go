@@ -161,7 +161,7 @@ func DefaultConfig() Config {
 		TitleBoost:     2,
 		QuestionsBoost: 1.5,
 		AnswerBoost:    1,
-		AnswerAt:       0.6,
+		AnswerAt:       0.7,
 		DeclineBelow:   0.5,
 		DefaultLang:    knowledge.English,
 		MaxQueryRunes:  MaxQueryRunes,

@@ -282,17 +282,22 @@ func runKB(args []string, stdout, stderr io.Writer) int {
 
 func runCalibrate(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs, o := newFlagSet("askcli calibrate", stderr)
+	withGuides := fs.Bool("with-guides", true, "fit on the guides' own alternate questions too, each left out of its entry")
 	if code, done := parseFlags(fs, args); done {
 		return code
 	}
-	if fs.NArg() != 1 {
-		fmt.Fprintln(stderr, "Usage: askcli calibrate [flags] FILE.jsonl")
+	if fs.NArg() < 1 {
+		fmt.Fprintln(stderr, "Usage: askcli calibrate [flags] FILE.jsonl...")
 		return exitUsage
 	}
-	cases, err := readCases(fs.Arg(0))
-	if err != nil {
-		fmt.Fprintln(stderr, "askcli calibrate:", err)
-		return exitFail
+	var cases []search.EvalCase
+	for _, path := range fs.Args() {
+		c, err := readCases(path)
+		if err != nil {
+			fmt.Fprintln(stderr, "askcli calibrate:", err)
+			return exitFail
+		}
+		cases = append(cases, c...)
 	}
 	eng, err := loadEngine(*o)
 	if err != nil {
@@ -300,7 +305,7 @@ func runCalibrate(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		return exitFail
 	}
 	defer eng.Close()
-	c, n, err := search.FitCalibration(ctx, eng, cases)
+	c, n, err := search.FitCalibration(ctx, eng, cases, *withGuides)
 	if err != nil {
 		fmt.Fprintln(stderr, "askcli calibrate:", err)
 		return exitFail
