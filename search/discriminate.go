@@ -21,6 +21,8 @@ type questionsModel struct {
 	vocab map[string]bool
 	// logDenom is log(terms in the entry's questions + smoothing·|vocab|).
 	logDenom map[string]float64
+	// defining are, for each entry, the terms nearly all its questions hold.
+	defining map[string][]string
 }
 
 // questionsSmoothing is the additive (Lidstone) smoothing of the term
@@ -44,6 +46,14 @@ func (e *Engine) buildQuestionsModel() {
 		for t, qs := range info.inQuestions {
 			m.vocab[t] = true
 			totals[id] += float64(len(qs))
+		}
+	}
+	m.defining = map[string][]string{}
+	for id, info := range e.docs {
+		for t, qs := range info.inQuestions {
+			if float64(len(qs)) >= definingShare*float64(len(info.questions)) {
+				m.defining[id] = append(m.defining[id], t)
+			}
 		}
 	}
 	v := float64(len(m.vocab))
@@ -84,3 +94,16 @@ func (e *Engine) questionsPosterior(terms []string, cands []scored) {
 		cands[i].posterior = math.Exp(logp[i]-best) / z
 	}
 }
+
+// An entry nearly all of whose own questions hold a term is about that
+// term: "deleting the account logs you out everywhere" is asked with 删除账户
+// (delete the account) every time, however it is put. A question without
+// the term is less likely to ask for the entry, whatever else it shares
+// with it ("log out of all my devices" is not about deleting anything).
+// definingShare is the share of an entry's questions that makes a term
+// defining; the score of an entry is multiplied by definingMissing for each
+// of its defining terms the question lacks.
+const (
+	definingShare   = 0.9
+	definingMissing = 0.85
+)

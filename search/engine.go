@@ -661,6 +661,12 @@ func (e *Engine) rank(ctx context.Context, an *analysis) ([]scored, error) {
 		if c.otherPlatform {
 			c.score *= platformMismatch
 		}
+		// An entry's defining terms the question lacks (discriminate.go).
+		for _, t := range e.qmodel.defining[c.id] {
+			if !slices.Contains(terms, t) {
+				c.score *= definingMissing
+			}
+		}
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].score > out[j].score })
 	return out, nil
