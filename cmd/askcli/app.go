@@ -29,7 +29,8 @@ Usage:
   askcli eval [flags] FILE.jsonl    measure answers against expected ids
   askcli lint [flags]               alternate questions answered by another entry
   askcli kb --json [flags]          print the loaded entries
-  askcli calibrate [flags] FILE     fit the confidence calibration
+  askcli calibrate [flags] FILE...  fit the confidence calibration (with the
+                                    guides' own questions, each left out)
 
 Flags:
 `

@@ -164,6 +164,31 @@ func TestEvalFloors(t *testing.T) {
 	}
 }
 
+func TestCalibrate(t *testing.T) {
+	dir := t.TempDir()
+	a, b := filepath.Join(dir, "a.jsonl"), filepath.Join(dir, "b.jsonl")
+	os.WriteFile(a, []byte(`{"q":"网页版怎么退出","expect":["web-log-out"]}`+"\n"), 0o644)
+	os.WriteFile(b, []byte(`{"q":"how do i delete my account","expect":["phone-delete-account"]}`+"\n"), 0o644)
+	tests := []struct {
+		args []string
+		code int
+		want string
+	}{
+		// Two questions and the guides' own: enough to fit.
+		{[]string{"calibrate", a, b}, 0, "search.Calibration{Bias: "},
+		// Two questions alone are not.
+		{[]string{"calibrate", "-with-guides=false", a, b}, 1, "fit needs at least 20"},
+		{[]string{"calibrate"}, 2, "Usage"},
+		{[]string{"calibrate", filepath.Join(dir, "missing.jsonl")}, 1, "missing.jsonl"},
+	}
+	for _, tt := range tests {
+		code, out, errs := runCLI(t, "", tt.args...)
+		if code != tt.code || !strings.Contains(out+errs, tt.want) {
+			t.Errorf("askcli %q: exit %d, output %q %q; want exit %d and %q", tt.args, code, out, errs, tt.code, tt.want)
+		}
+	}
+}
+
 func TestBadGuidesDir(t *testing.T) {
 	dir := t.TempDir()
 	os.WriteFile(filepath.Join(dir, "g.en.md"), []byte("---\nlang: en\n---\n\n## T {#Bad}\n"), 0o644)
