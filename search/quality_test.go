@@ -233,3 +233,30 @@ func TestFitCalibrationWithGuides(t *testing.T) {
 		}
 	}
 }
+
+// The guides' own questions, each left out of its entry, are all asked and
+// the engine is left as it was.
+func TestEvaluateGuides(t *testing.T) {
+	e := loadDemo(t, demoAppGuide, demoAppLexicon, DefaultConfig())
+	before := map[string]map[string][]int{}
+	for id, info := range e.docs {
+		before[id] = maps.Clone(info.inQuestions)
+	}
+	r, err := EvaluateGuides(context.Background(), e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Total != 6 || r.InScope != 6 {
+		t.Errorf("evaluated %d questions, %d in scope; want the guide's 6, all in scope", r.Total, r.InScope)
+	}
+	for _, res := range r.Results {
+		if res.Answer.Outcome == Answered && res.Answer.ID == "" {
+			t.Errorf("%q answered with no entry", res.Case.Q)
+		}
+	}
+	for id, info := range e.docs {
+		if !maps.EqualFunc(before[id], info.inQuestions, slices.Equal[[]int]) {
+			t.Errorf("entry %s: alternate questions not restored", id)
+		}
+	}
+}

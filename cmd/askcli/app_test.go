@@ -162,6 +162,13 @@ func TestEvalFloors(t *testing.T) {
 	if code, _, _ := runCLI(t, "", "eval"); code != 2 {
 		t.Errorf("eval without a file: exit %d, want 2", code)
 	}
+	code, out, errs = runCLI(t, "", "eval", "-guides-left-out", "-misses=false", "-min-top1", "0.5")
+	if code != 0 || !strings.Contains(out, "each left out of its entry") {
+		t.Errorf("eval -guides-left-out: exit %d, output %q %q", code, out, errs)
+	}
+	if code, _, _ := runCLI(t, "", "eval", "-guides-left-out", file); code != 2 {
+		t.Errorf("eval -guides-left-out with a file: exit %d, want 2", code)
+	}
 }
 
 func TestCalibrate(t *testing.T) {
