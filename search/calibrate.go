@@ -37,7 +37,7 @@ type Calibration struct {
 // unseen sets are never fitted on. Refit after changing the features, the
 // re-ranking or the guides. With the questions model in the re-ranking,
 // its posterior adds next to nothing here (its weight fits near 0).
-var DefaultCalibration = Calibration{Bias: -2.526, Margin: 2.987, Closest: 4.255, Unknown: -1.927, Matched: 2.449, Posterior: 0.092}
+var DefaultCalibration = Calibration{Bias: -2.490, Margin: 2.951, Closest: 4.199, Unknown: -1.946, Matched: 2.479, Posterior: 0.108}
 
 func (c Calibration) confidence(s scored, margin float64) float64 {
 	z := c.Bias + c.Margin*margin + c.Closest*s.closest + c.Unknown*s.unknown + c.Matched*matchedShare(s) + c.Posterior*s.posterior
