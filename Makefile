@@ -17,12 +17,24 @@ HOLDOUT := search/testdata/eval/holdout.jsonl
 # written in the middle of it and only ever read as a summary, like HOLDOUT.
 FRESH   := search/testdata/eval/fresh.jsonl
 UNSEEN  := search/testdata/eval/unseen.jsonl
+# Two more written from users' situations around the entries people confuse
+# (uninstalling vs deleting the account, a computer in front of the user vs
+# one left behind): PARAPHRASE before the round of tuning that followed,
+# SITUATIONS in the middle of it; both were then read question by question
+# while tuning, like FRESH, and the calibration is fitted on them.
+PARAPHRASE := search/testdata/eval/paraphrase.jsonl
+SITUATIONS := search/testdata/eval/situations.jsonl
 # Floors: make test fails below them (regression guards, a little under the
 # measured figures in the README).
-EVAL_FLOORS    := -min-answered 0.95 -min-top1 0.95 -min-top3 0.98 -min-declined 0.96 -max-wrong 0.03 -min-lang 0.94
-HOLDOUT_FLOORS := -min-answered 0.92 -min-top1 0.92 -min-top3 0.97 -min-declined 0.95 -max-wrong 0.045 -min-lang 0.92
-FRESH_FLOORS   := -min-answered 0.97 -min-top1 0.97 -min-top3 0.98 -min-declined 0.97 -max-wrong 0.02 -min-lang 0.96
-UNSEEN_FLOORS  := -min-answered 0.94 -min-top1 0.94 -min-top3 0.97 -min-declined 0.90 -max-wrong 0.05 -min-lang 0.91
+EVAL_FLOORS       := -min-answered 0.95 -min-top1 0.96 -min-top3 0.98 -min-declined 0.97 -max-wrong 0.025 -min-lang 0.94
+HOLDOUT_FLOORS    := -min-answered 0.92 -min-top1 0.93 -min-top3 0.97 -min-declined 0.95 -max-wrong 0.04 -min-lang 0.92
+FRESH_FLOORS      := -min-answered 0.98 -min-top1 0.98 -min-top3 0.99 -min-declined 0.97 -max-wrong 0.015 -min-lang 0.97
+UNSEEN_FLOORS     := -min-answered 0.90 -min-top1 0.92 -min-top3 0.96 -min-declined 0.96 -max-wrong 0.03 -min-lang 0.89
+PARAPHRASE_FLOORS := -min-answered 0.94 -min-top1 0.95 -min-top3 0.97 -min-declined 0.97 -max-wrong 0.025 -min-lang 0.91
+SITUATIONS_FLOORS := -min-answered 0.93 -min-top1 0.97 -min-top3 0.98 -min-declined 0.97 -max-wrong 0.02 -min-lang 0.94
+# The guides' own alternate questions, each left out of its entry (and one
+# that reads the same, usually its translation): all in scope.
+GUIDES_FLOORS     := -min-answered 0.96 -min-top1 0.97 -min-top3 0.99 -max-wrong 0.025 -min-lang 0.95
 
 .PHONY: all build ask run run-bot test vet fmt-check unit eval bench fuzz load clean
 
@@ -60,6 +72,9 @@ eval: build
 	$(BIN)/askcli eval -baseline -misses=false $(HOLDOUT_FLOORS) $(HOLDOUT)
 	$(BIN)/askcli eval $(FRESH_FLOORS) $(FRESH)
 	$(BIN)/askcli eval -misses=false $(UNSEEN_FLOORS) $(UNSEEN)
+	$(BIN)/askcli eval $(PARAPHRASE_FLOORS) $(PARAPHRASE)
+	$(BIN)/askcli eval $(SITUATIONS_FLOORS) $(SITUATIONS)
+	$(BIN)/askcli eval -guides-left-out -misses=false $(GUIDES_FLOORS)
 
 # Go benchmarks, then the report: lean against gse's full dictionary, and
 # synthetic guides of growing size. bin/askcli-gse is askcli built the

@@ -172,6 +172,10 @@ func newAnalyzer(seg *gse.Segmenter, lex *knowledge.Lexicon, guideTexts []string
 		seq := a.concepts(a.stems(a.dropStop(a.segment(m[0]))))
 		a.phrases.add(seq, m[1])
 	}
+	a.phrases.platforms = map[string]bool{}
+	for concept := range lex.Platforms {
+		a.phrases.platforms[strings.ReplaceAll(concept, " ", "_")] = true
+	}
 	// Uncovered topics, as the terms their words become.
 	for _, g := range lex.Uncovered {
 		var u uncoveredTopic
@@ -298,6 +302,10 @@ func (a *analyzer) dropStop(toks []rawToken) []rawToken {
 	out := toks[:0:0]
 	for i := 0; i < len(toks); i++ {
 		t := toks[i]
+		if a.subject[t.text] {
+			out = append(out, rawToken{text: subjectMark})
+			continue
+		}
 		if a.stop[t.text] {
 			continue
 		}
@@ -386,7 +394,7 @@ func (a *analyzer) termsOf(toks []rawToken) []string {
 		}
 		terms = again
 	}
-	return terms
+	return dropSubject(terms)
 }
 
 // concepts replaces each word that is a synonym by its concept's name.
@@ -702,6 +710,9 @@ type phraseTrie struct {
 	next    map[string]*phraseTrie
 	concept string
 	end     bool
+	// platforms (the root's only) are the concepts naming platforms (see
+	// subject.go).
+	platforms map[string]bool
 }
 
 func (t *phraseTrie) add(seq []string, concept string) {
@@ -742,18 +753,8 @@ func (t *phraseTrie) match(toks []rawToken) int {
 func (t *phraseTrie) rewrite(seq []string) []string {
 	out := make([]string, 0, len(seq))
 	for i := 0; i < len(seq); {
-		n, matchLen, concept := t, 0, ""
-		for j := i; j < len(seq); j++ {
-			c, ok := n.next[seq[j]]
-			if !ok {
-				break
-			}
-			n = c
-			if n.end {
-				matchLen, concept = j-i+1, n.concept
-			}
-		}
-		if matchLen == 0 {
+		matchLen, concept := t.longest(seq, i)
+		if matchLen <= 0 {
 			out = append(out, seq[i])
 			i++
 			continue

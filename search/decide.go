@@ -7,6 +7,14 @@ import (
 	"faqbot/knowledge"
 )
 
+// tieRatio is how close the second entry's score must come to the best
+// one's for the two to be a near tie (see decide); a best entry with a
+// confidence of tieBelow or more is answered all the same.
+const (
+	tieRatio = 0.95
+	tieBelow = 0.95
+)
+
 // chitchatCoverage is the share of a question a small-talk entry must cover
 // for the question to be small talk.
 const chitchatCoverage = 0.6
@@ -51,13 +59,17 @@ func (e *Engine) decide(question string, an *analysis, lang knowledge.Lang, cand
 		second = &cands[1]
 	}
 	nearby := second != nil && second.kind == knowledge.FAQ && second.score >= 0.85*top.score
+	// A near tie between two entries that are each plausible on their own:
+	// unless the calibration is all but sure, a pick between them is a coin
+	// toss, a choice is not.
+	tie := nearby && top.conf < tieBelow && second.score >= tieRatio*top.score && e.cfg.Calibration.confidence(*second, 0) >= e.cfg.DeclineBelow
 	switch {
 	case top.conf < e.cfg.DeclineBelow:
 		e.fillNone(&ans)
 		ans.Score, ans.Confidence = top.score, top.conf
 	case top.kind == knowledge.Chitchat:
 		ans.Outcome = Chitchat
-	case top.conf < e.cfg.AnswerAt && nearby:
+	case top.conf < e.cfg.AnswerAt && nearby, tie:
 		ans.Outcome = Clarify
 	default:
 		ans.Outcome = Answered

@@ -96,6 +96,10 @@ type Engine struct {
 	// it needs no search.
 	exact map[string]string
 
+	// qmodel weighs terms by how typical they are of each entry's own
+	// questions (see discriminate.go).
+	qmodel questionsModel
+
 	tradMu    sync.Mutex
 	tradCache map[string]*knowledge.Entry
 }
@@ -157,7 +161,7 @@ func DefaultConfig() Config {
 		TitleBoost:     2,
 		QuestionsBoost: 1.5,
 		AnswerBoost:    1,
-		AnswerAt:       0.6,
+		AnswerAt:       0.7,
 		DeclineBelow:   0.5,
 		DefaultLang:    knowledge.English,
 		MaxQueryRunes:  MaxQueryRunes,
@@ -260,6 +264,7 @@ func New(base *knowledge.Base, cfg Config) (*Engine, error) {
 		}
 		return nil, fmt.Errorf("search: build index: %w", err)
 	}
+	e.buildQuestionsModel()
 	e.buildExact()
 	return e, nil
 }
@@ -549,8 +554,11 @@ type scored struct {
 	otherPlatform bool
 	// unknown is the share of the question's weight in words no entry uses.
 	unknown float64
-	conf    float64
-	matched []string
+	// posterior is the questions model's probability that the question
+	// asks for this entry rather than another candidate.
+	posterior float64
+	conf      float64
+	matched   []string
 }
 
 // Answer finds the entry that answers question. It never fails on any
@@ -643,12 +651,22 @@ func (e *Engine) rank(ctx context.Context, an *analysis) ([]scored, error) {
 		if maxBM25 > 0 {
 			c.bm25Rel = h.Score / maxBM25
 		}
-		c.score = rerankCoverage*c.coverage + rerankClosest*c.closest + rerankBM25*c.bm25Rel
-		if len(named) > 0 && len(info.platforms) > 0 && !overlaps(named, info.platforms) && !e.asksAboutPlatform(info, terms) {
-			c.score *= platformMismatch
-			c.otherPlatform = true
-		}
+		c.otherPlatform = len(named) > 0 && len(info.platforms) > 0 && !overlaps(named, info.platforms) && !e.asksAboutPlatform(info, terms)
 		out = append(out, c)
+	}
+	e.questionsPosterior(terms, out)
+	for i := range out {
+		c := &out[i]
+		c.score = rerankCoverage*c.coverage + rerankClosest*c.closest + rerankBM25*c.bm25Rel + rerankQuestions*c.posterior
+		if c.otherPlatform {
+			c.score *= platformMismatch
+		}
+		// An entry's defining terms the question lacks (discriminate.go).
+		for _, t := range e.qmodel.defining[c.id] {
+			if !slices.Contains(terms, t) {
+				c.score *= definingMissing
+			}
+		}
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].score > out[j].score })
 	return out, nil
@@ -695,12 +713,14 @@ func overlaps(a, b map[string]bool) bool {
 }
 
 // The re-ranking weights: how much the share of the question an entry
-// covers, its closest alternate question, and Bleve's BM25 score (relative
-// to the best of this question) count in an entry's score.
+// covers, its closest alternate question, Bleve's BM25 score (relative to
+// the best of this question) and the questions model's posterior (see
+// discriminate.go) count in an entry's score. They sum to 1.
 const (
-	rerankCoverage = 0.35
-	rerankClosest  = 0.50
-	rerankBM25     = 0.15
+	rerankCoverage  = 0.35 * (1 - rerankQuestions)
+	rerankClosest   = 0.50 * (1 - rerankQuestions)
+	rerankBM25      = 0.15 * (1 - rerankQuestions)
+	rerankQuestions = 0.2
 )
 
 // closestQuestion returns the cosine similarity, over term weights, between

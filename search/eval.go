@@ -102,11 +102,37 @@ var (
 
 // Evaluate asks every question and scores the answers.
 func Evaluate(ctx context.Context, e Asker, cases []EvalCase) (EvalReport, error) {
+	return evaluate(cases, func(c EvalCase) (Answer, error) { return e.Answer(ctx, c.Q) })
+}
+
+// EvaluateGuides scores the engine on the guides' own alternate questions,
+// each asked with itself taken out of its entry (and a question that reads
+// the same, usually its translation: see leaveOut), the way a user asking
+// it in other words would meet the entry. All of them are in scope. It
+// changes the engine while it runs: use an engine that answers nothing else
+// meanwhile.
+func EvaluateGuides(ctx context.Context, e *Engine) (EvalReport, error) {
+	var cases []EvalCase
+	for _, en := range e.base.Entries() {
+		if en.Kind != knowledge.FAQ {
+			continue
+		}
+		for _, q := range en.Questions {
+			cases = append(cases, EvalCase{Q: q, Expect: []string{en.ID}, Lang: string(en.Lang)})
+		}
+	}
+	return evaluate(cases, func(c EvalCase) (Answer, error) {
+		defer e.leaveOut(c.Expect[0], c.Q)()
+		return e.Answer(ctx, c.Q, func(ac *askConfig) { ac.searchOnly = true })
+	})
+}
+
+func evaluate(cases []EvalCase, ask func(EvalCase) (Answer, error)) (EvalReport, error) {
 	var r EvalReport
 	var top1, top3, wrong, declined, clarify int
 	per := map[string]*LangStats{}
 	for _, c := range cases {
-		a, err := e.Answer(ctx, c.Q)
+		a, err := ask(c)
 		if err != nil {
 			return r, err
 		}

@@ -139,6 +139,13 @@ func TestAnswerDecisions(t *testing.T) {
 		{"删号了聊天记录还能恢复吗", Answered, "faq-chat-history", knowledge.SimplifiedChinese},
 		// Only words the guides use in passing in common.
 		{"what time is it", None, "", knowledge.English},
+		// Other services, and features next to the guides' (deleting a
+		// contact, being logged out without asking).
+		{"how do I sign out of my banking app", None, "", knowledge.English},
+		{"whatsapp里怎么删掉一个联系人", None, "", knowledge.SimplifiedChinese},
+		{"WhatsApp Web keeps logging me out by itself", None, "", knowledge.English},
+		// Not deleting, in Cantonese, is keeping the account.
+		{"唔想删帐号，只想喺呢部旧手机登出", Answered, "phone-keep-account", knowledge.SimplifiedChinese},
 	}
 	for _, tt := range tests {
 		a, err := e.Answer(ctx, tt.q)

@@ -27,9 +27,11 @@ Usage:
   askcli [flags]                    interactive prompt on a terminal; with
                                     stdin piped, one answer per input line
   askcli eval [flags] FILE.jsonl    measure answers against expected ids
+                                    (-guides-left-out: the guides' own questions)
   askcli lint [flags]               alternate questions answered by another entry
   askcli kb --json [flags]          print the loaded entries
-  askcli calibrate [flags] FILE     fit the confidence calibration
+  askcli calibrate [flags] FILE...  fit the confidence calibration (with the
+                                    guides' own questions, each left out)
 
 Flags:
 `

@@ -162,6 +162,38 @@ func TestEvalFloors(t *testing.T) {
 	if code, _, _ := runCLI(t, "", "eval"); code != 2 {
 		t.Errorf("eval without a file: exit %d, want 2", code)
 	}
+	code, out, errs = runCLI(t, "", "eval", "-guides-left-out", "-misses=false", "-min-top1", "0.5")
+	if code != 0 || !strings.Contains(out, "each left out of its entry") {
+		t.Errorf("eval -guides-left-out: exit %d, output %q %q", code, out, errs)
+	}
+	if code, _, _ := runCLI(t, "", "eval", "-guides-left-out", file); code != 2 {
+		t.Errorf("eval -guides-left-out with a file: exit %d, want 2", code)
+	}
+}
+
+func TestCalibrate(t *testing.T) {
+	dir := t.TempDir()
+	a, b := filepath.Join(dir, "a.jsonl"), filepath.Join(dir, "b.jsonl")
+	os.WriteFile(a, []byte(`{"q":"网页版怎么退出","expect":["web-log-out"]}`+"\n"), 0o644)
+	os.WriteFile(b, []byte(`{"q":"how do i delete my account","expect":["phone-delete-account"]}`+"\n"), 0o644)
+	tests := []struct {
+		args []string
+		code int
+		want string
+	}{
+		// Two questions and the guides' own: enough to fit.
+		{[]string{"calibrate", a, b}, 0, "search.Calibration{Bias: "},
+		// Two questions alone are not.
+		{[]string{"calibrate", "-with-guides=false", a, b}, 1, "fit needs at least 20"},
+		{[]string{"calibrate"}, 2, "Usage"},
+		{[]string{"calibrate", filepath.Join(dir, "missing.jsonl")}, 1, "missing.jsonl"},
+	}
+	for _, tt := range tests {
+		code, out, errs := runCLI(t, "", tt.args...)
+		if code != tt.code || !strings.Contains(out+errs, tt.want) {
+			t.Errorf("askcli %q: exit %d, output %q %q; want exit %d and %q", tt.args, code, out, errs, tt.code, tt.want)
+		}
+	}
 }
 
 func TestBadGuidesDir(t *testing.T) {

@@ -28,21 +28,27 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.Float64Var(&fl.maxWrong, "max-wrong", 1, "fail above this share of wrong answers")
 	baseline := fs.Bool("baseline", false, "also evaluate Bleve's built-in cjk analyzer over the same guides, side by side")
 	misses := fs.Bool("misses", true, "list the questions not handled right")
+	leftOut := fs.Bool("guides-left-out", false, "instead of a file, ask the guides' own alternate questions, each left out of its entry")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "Usage: askcli eval [flags] FILE.jsonl\n\nEach line: {\"q\": \"question\", \"expect\": [\"entry-id\", ...], \"lang\": \"zh-Hans\"}; an empty expect means the question must be declined.\n\nFlags:")
+		fmt.Fprintln(stderr, "Usage: askcli eval [flags] FILE.jsonl\n       askcli eval -guides-left-out [flags]\n\nEach line: {\"q\": \"question\", \"expect\": [\"entry-id\", ...], \"lang\": \"zh-Hans\"}; an empty expect means the question must be declined.\n\nFlags:")
 		fs.PrintDefaults()
 	}
 	if code, done := parseFlags(fs, args); done {
 		return code
 	}
-	if fs.NArg() != 1 {
+	if (*leftOut && (fs.NArg() != 0 || *baseline)) || (!*leftOut && fs.NArg() != 1) {
 		fs.Usage()
 		return exitUsage
 	}
-	cases, err := readCases(fs.Arg(0))
-	if err != nil {
-		fmt.Fprintln(stderr, "askcli eval:", err)
-		return exitFail
+	var cases []search.EvalCase
+	name := "the guides' alternate questions, each left out of its entry"
+	if !*leftOut {
+		var err error
+		if cases, err = readCases(fs.Arg(0)); err != nil {
+			fmt.Fprintln(stderr, "askcli eval:", err)
+			return exitFail
+		}
+		name = fs.Arg(0)
 	}
 	base, err := loadBase(o.guides)
 	if err != nil {
@@ -60,7 +66,12 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return exitFail
 	}
 	defer eng.Close()
-	rep, err := search.Evaluate(ctx, eng, cases)
+	var rep search.EvalReport
+	if *leftOut {
+		rep, err = search.EvaluateGuides(ctx, eng)
+	} else {
+		rep, err = search.Evaluate(ctx, eng, cases)
+	}
 	if err != nil {
 		fmt.Fprintln(stderr, "askcli eval:", err)
 		return exitFail
@@ -80,7 +91,7 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		reports = append(reports, namedReport{"bleve cjk (baseline)", brep})
 	}
-	printReports(stdout, fs.Arg(0), reports)
+	printReports(stdout, name, reports)
 	if *misses && len(rep.Misses) > 0 {
 		fmt.Fprintf(stdout, "\nMisses of faqbot (%d):\n", len(rep.Misses))
 		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
@@ -282,17 +293,22 @@ func runKB(args []string, stdout, stderr io.Writer) int {
 
 func runCalibrate(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs, o := newFlagSet("askcli calibrate", stderr)
+	withGuides := fs.Bool("with-guides", true, "fit on the guides' own alternate questions too, each left out of its entry")
 	if code, done := parseFlags(fs, args); done {
 		return code
 	}
-	if fs.NArg() != 1 {
-		fmt.Fprintln(stderr, "Usage: askcli calibrate [flags] FILE.jsonl")
+	if fs.NArg() < 1 {
+		fmt.Fprintln(stderr, "Usage: askcli calibrate [flags] FILE.jsonl...")
 		return exitUsage
 	}
-	cases, err := readCases(fs.Arg(0))
-	if err != nil {
-		fmt.Fprintln(stderr, "askcli calibrate:", err)
-		return exitFail
+	var cases []search.EvalCase
+	for _, path := range fs.Args() {
+		c, err := readCases(path)
+		if err != nil {
+			fmt.Fprintln(stderr, "askcli calibrate:", err)
+			return exitFail
+		}
+		cases = append(cases, c...)
 	}
 	eng, err := loadEngine(*o)
 	if err != nil {
@@ -300,7 +316,7 @@ func runCalibrate(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		return exitFail
 	}
 	defer eng.Close()
-	c, n, err := search.FitCalibration(ctx, eng, cases)
+	c, n, err := search.FitCalibration(ctx, eng, cases, *withGuides)
 	if err != nil {
 		fmt.Fprintln(stderr, "askcli calibrate:", err)
 		return exitFail
@@ -309,7 +325,7 @@ func runCalibrate(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		fmt.Fprintf(stderr, "askcli calibrate: only %d questions reach the calibration (FAQ candidates, no other app named); fit needs at least 20\n", n)
 		return exitFail
 	}
-	fmt.Fprintf(stdout, "fitted on %d questions:\nsearch.Calibration{Bias: %.3f, Margin: %.3f, Closest: %.3f, Unknown: %.3f, Matched: %.3f}\n",
-		n, c.Bias, c.Margin, c.Closest, c.Unknown, c.Matched)
+	fmt.Fprintf(stdout, "fitted on %d questions:\nsearch.Calibration{Bias: %.3f, Margin: %.3f, Closest: %.3f, Unknown: %.3f, Matched: %.3f, Posterior: %.3f}\n",
+		n, c.Bias, c.Margin, c.Closest, c.Unknown, c.Matched, c.Posterior)
 	return exitOK
 }

@@ -1,0 +1,62 @@
+package search
+
+// The app's own name says nothing about which entry a question asks for,
+// and is dropped like a stopword, but it says what a verb is done to:
+// "删了 WhatsApp" and "remove WhatsApp from my phone" are uninstalling the
+// app, "删除 WhatsApp 账号" is deleting the account. So the name (the
+// lexicon's subject words) stays in the word sequence as subjectMark while
+// phrases are rewritten, where a lexicon phrase may name it ("delete
+// whatsapp") or pass over it ("删除 WhatsApp 帐号" is still 删除 + 账号),
+// and is dropped afterwards. A phrase that ends on the name takes it as
+// its object only when nothing follows or a platform does ("remove
+// WhatsApp from my phone"): followed by another word, the name mostly
+// qualifies it ("delete WhatsApp contacts" deletes contacts).
+
+// subjectMark stands for the app's name in a word sequence. It cannot be a
+// word of a text: segmented words hold no '<'.
+const subjectMark = "<subject>"
+
+// dropSubject removes the marks phrases did not take in.
+func dropSubject(terms []string) []string {
+	out := terms[:0]
+	for _, t := range terms {
+		if t != subjectMark {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// longest returns the length (0 if none) and concept of the longest phrase
+// starting at seq[i]. Inside a phrase, the app's name either is a word of
+// it or is passed over.
+func (t *phraseTrie) longest(seq []string, i int) (int, string) {
+	n, concept := t.from(seq, i, false, t.platforms)
+	return max(n, 0), concept
+}
+
+// from returns the length of the longest phrase from node t that starts at
+// seq[j] (0 when t itself ends one, -1 when none) and its concept. afterMark
+// says the word before seq[j] was the app's name, taken as a word of the
+// phrase; platforms are the concepts that name platforms.
+func (t *phraseTrie) from(seq []string, j int, afterMark bool, platforms map[string]bool) (int, string) {
+	best, concept := -1, ""
+	if t.end && (!afterMark || j == len(seq) || platforms[seq[j]]) {
+		best, concept = 0, t.concept
+	}
+	if j >= len(seq) {
+		return best, concept
+	}
+	if c, ok := t.next[seq[j]]; ok {
+		if n, cc := c.from(seq, j+1, seq[j] == subjectMark, platforms); n >= 0 && n+1 > best {
+			best, concept = n+1, cc
+		}
+	}
+	if seq[j] == subjectMark {
+		// Passed over, only on the way to more words of the phrase.
+		if n, cc := t.from(seq, j+1, false, platforms); n >= 1 && n+1 > best {
+			best, concept = n+1, cc
+		}
+	}
+	return best, concept
+}
