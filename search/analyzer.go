@@ -15,7 +15,6 @@ import (
 	"github.com/blevesearch/snowballstem"
 	"github.com/blevesearch/snowballstem/english"
 	"github.com/go-ego/gse"
-	"github.com/mozillazg/go-pinyin"
 
 	"faqbot/knowledge"
 )
@@ -85,6 +84,7 @@ type Correction struct {
 // analysis is what the analyzer makes of one text.
 type analysis struct {
 	normalized  string
+	simplified  string   // normalized in Simplified characters, as segmented
 	raw         []string // segmentation, for explanations
 	terms       []string // search terms, in order, possibly repeated
 	corrections []Correction
@@ -346,7 +346,8 @@ func isASCIIWord(s string) bool {
 func (a *analyzer) analyze(text string, maxRunes int, correct bool) analysis {
 	var an analysis
 	an.normalized = normalizeText(text, maxRunes)
-	toks := a.splitUnknown(a.segmentNormalized(toSimplified(an.normalized)))
+	an.simplified = toSimplified(an.normalized)
+	toks := a.splitUnknown(a.segmentNormalized(an.simplified))
 	an.raw = texts(toks)
 	for i, t := range toks {
 		switch {
@@ -508,37 +509,6 @@ func (a *analyzer) indexTargets(lex *knowledge.Lexicon) {
 	for _, ws := range a.latinByLen {
 		sort.Strings(ws)
 	}
-}
-
-// pinyinArgs reads every character in its most common reading, without
-// tones: a homophone typed by mistake shares the syllables, often not the
-// tone (推出 tuī chū for 退出 tuì chū).
-var pinyinArgs = pinyin.NewArgs()
-
-// runePinyin caches the reading of each character: go-pinyin formats every
-// reading it returns, and a question's characters repeat across spans.
-var runePinyin sync.Map // rune → string
-
-func pinyinKey(s string) string {
-	var b strings.Builder
-	for _, r := range s {
-		p, ok := runePinyin.Load(r)
-		if !ok {
-			py := pinyin.LazyPinyin(string(r), pinyinArgs)
-			v := ""
-			if len(py) > 0 {
-				v = py[0]
-			}
-			p, _ = runePinyin.LoadOrStore(r, v)
-		}
-		if v := p.(string); v != "" {
-			if b.Len() > 0 {
-				b.WriteByte(' ')
-			}
-			b.WriteString(v)
-		}
-	}
-	return b.String()
 }
 
 // correct fixes misspelt words in a question: a Chinese word (or run of
