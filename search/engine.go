@@ -288,10 +288,30 @@ func (e *Engine) buildExact() {
 // exactKey is a text reduced to its letters and digits, normalised and in
 // Simplified characters: "Who are you?" and "who are you" share it.
 func exactKey(s string) string {
-	s = toSimplified(normalizeText(s, MaxQueryRunes))
+	return lettersAndDigits(toSimplified(normalizeText(s, MaxQueryRunes)))
+}
+
+// questionKey is exactKey(question), from the question's analysis when it
+// was normalised the same way (no need to normalise and convert it twice).
+func (e *Engine) questionKey(question string, an *analysis) string {
+	if e.cfg.MaxQueryRunes == MaxQueryRunes {
+		return lettersAndDigits(an.simplified)
+	}
+	return exactKey(question)
+}
+
+// lettersAndDigits returns s without the characters that are neither.
+func lettersAndDigits(s string) string {
+	keep := func(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) }
+	i := strings.IndexFunc(s, func(r rune) bool { return !keep(r) })
+	if i < 0 {
+		return s
+	}
 	var b strings.Builder
-	for _, r := range s {
-		if unicode.IsLetter(r) || unicode.IsDigit(r) {
+	b.Grow(len(s))
+	b.WriteString(s[:i])
+	for _, r := range s[i:] {
+		if keep(r) {
 			b.WriteRune(r)
 		}
 	}
@@ -565,7 +585,7 @@ func (e *Engine) Answer(ctx context.Context, question string, opts ...AskOption)
 	}
 	an := e.an.analyze(question, e.cfg.MaxQueryRunes, true)
 	lang := e.replyLang(&an, ac.langHint)
-	if id, ok := e.exact[exactKey(question)]; ok && !ac.searchOnly {
+	if id, ok := e.exact[e.questionKey(question, &an)]; ok && !ac.searchOnly {
 		// Asked exactly as the guide lists it.
 		ans, err := e.Lookup(id, lang)
 		ans.Query = question
