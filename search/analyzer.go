@@ -33,7 +33,10 @@ import (
 //     concepts to its own (删掉 帐号 → 删除 账号 → 删除账户), so 登出, sign
 //     out and 下线 become one term.
 type analyzer struct {
+	// seg segments text; while the engine is built, it may still be
+	// loading in pending (see segmenter).
 	seg         *gse.Segmenter
+	pending     *pendingSegmenter
 	stop        map[string]bool
 	brands      map[string]bool
 	oos         map[string]bool
@@ -52,7 +55,8 @@ type analyzer struct {
 	latinVocab map[string]int  // surface word → occurrences in the guides
 	latinStems map[string]bool // their stems
 	// stemOf caches the stem of every English word of the guides and the
-	// lexicon; written only while they are learnt, before any concurrent use.
+	// lexicon; written only while the engine is built, before any
+	// concurrent use.
 	stemOf     map[string]string
 	latinByLen map[int][]string // correction targets by length
 	hanVocab   map[string]int   // Chinese words of two or more characters
@@ -98,11 +102,14 @@ type analysis struct {
 
 // newAnalyzer builds the analyzer for the lexicon. guideTexts are the guide
 // texts it will learn and index: they are segmented now, on every core,
-// together with the lexicon's terms.
-func newAnalyzer(seg *gse.Segmenter, lex *knowledge.Lexicon, guideTexts []string) *analyzer {
+// together with the lexicon's terms — or, for the guides segmented ahead of
+// time (segmented, see shippedSegments), read from that. seg is the gse
+// segmenter, possibly still loading.
+func newAnalyzer(seg *pendingSegmenter, lex *knowledge.Lexicon, guideTexts []string, segmented string) *analyzer {
 	a := &analyzer{
 		segCache:    map[string][]rawToken{},
-		seg:         seg,
+		stemOf:      map[string]string{},
+		pending:     seg,
 		stop:        map[string]bool{},
 		brands:      map[string]bool{},
 		oos:         map[string]bool{},
@@ -112,18 +119,10 @@ func newAnalyzer(seg *gse.Segmenter, lex *knowledge.Lexicon, guideTexts []string
 	if lex == nil {
 		lex = &knowledge.Lexicon{}
 	}
-	all := append([]string{}, guideTexts...)
-	for _, g := range lex.Synonyms {
-		all = append(all, g...)
+	all := analyzerTexts(lex, guideTexts)
+	if segmented == "" || !a.loadSegments(all, segmented) {
+		a.presegment(all)
 	}
-	all = append(all, lex.Stopwords...)
-	all = append(all, lex.OutOfScope...)
-	for _, g := range lex.Uncovered {
-		for _, t := range g {
-			all = append(all, strings.TrimPrefix(t, "-"))
-		}
-	}
-	a.presegment(all)
 	for _, w := range lex.Brands {
 		a.brands[w] = true
 	}
@@ -200,6 +199,23 @@ type uncoveredTopic struct {
 	terms, unless []string
 }
 
+// analyzerTexts returns every text the analyzer segments while it is
+// built, in a fixed order: the guide texts, then the lexicon's terms.
+func analyzerTexts(lex *knowledge.Lexicon, guideTexts []string) []string {
+	all := append([]string{}, guideTexts...)
+	for _, g := range lex.Synonyms {
+		all = append(all, g...)
+	}
+	all = append(all, lex.Stopwords...)
+	all = append(all, lex.OutOfScope...)
+	for _, g := range lex.Uncovered {
+		for _, t := range g {
+			all = append(all, strings.TrimPrefix(t, "-"))
+		}
+	}
+	return all
+}
+
 // presegment fills the segmentation cache for texts, spreading the work
 // over every core: start-up time is mostly segmentation, and gse's
 // segmenter only reads its dictionary once loaded.
@@ -228,6 +244,16 @@ func (a *analyzer) presegment(texts []string) {
 	}
 }
 
+// segmenter returns the gse segmenter, waiting for it while it loads;
+// nil if it failed to load (New then fails too).
+func (a *analyzer) segmenter() *gse.Segmenter {
+	if a.pending != nil {
+		seg, _ := a.pending.wait()
+		return seg
+	}
+	return a.seg
+}
+
 // segment normalises text and splits it into words, keeping only words that
 // hold a letter or a digit.
 func (a *analyzer) segment(text string) []rawToken {
@@ -242,7 +268,11 @@ func (a *analyzer) segment(text string) []rawToken {
 }
 
 func (a *analyzer) segmentNormalized(s string) []rawToken {
-	segs := a.seg.Segment([]byte(s))
+	seg := a.segmenter()
+	if seg == nil {
+		return nil
+	}
+	segs := seg.Segment([]byte(s))
 	out := make([]rawToken, 0, len(segs))
 	for _, sg := range segs {
 		w := sg.Token().Text()
@@ -328,7 +358,11 @@ func (a *analyzer) stem(t rawToken) string {
 	}
 	env := snowballstem.NewEnv(t.text)
 	english.Stem(env)
-	return env.Current()
+	st := env.Current()
+	if a.segCache != nil && a.stemOf != nil {
+		a.stemOf[t.text] = st // building: the same words come back
+	}
+	return st
 }
 
 func isASCIIWord(s string) bool {
@@ -462,7 +496,6 @@ func (a *analyzer) learn(text string) {
 	if a.latinVocab == nil {
 		a.latinVocab = map[string]int{}
 		a.latinStems = map[string]bool{}
-		a.stemOf = map[string]string{}
 		a.hanVocab = map[string]int{}
 	}
 	for _, t := range a.segment(text) {
@@ -549,7 +582,11 @@ func (a *analyzer) isWord(s string) bool {
 	if a.realWords[s] {
 		return true
 	}
-	_, _, ok := a.seg.Find(s)
+	seg := a.segmenter()
+	if seg == nil {
+		return false
+	}
+	_, _, ok := seg.Find(s)
 	return ok
 }
 

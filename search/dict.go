@@ -2,6 +2,7 @@ package search
 
 //go:generate go run ./internal/gendict dict/zh.txt.gz
 //go:generate go test -tags ne -run TestShippedLeanDictionary . -args -update
+//go:generate go test -tags ne -run TestShippedAnalysis . -args -update
 
 import (
 	"bufio"
@@ -346,6 +347,31 @@ func substrings(texts []string) map[string]struct{} {
 		}
 	}
 	return set
+}
+
+// pendingSegmenter is a gse segmenter loading in the background: the
+// engine's other work at start does not need it when the guides were
+// segmented ahead of time, so on two cores it costs no time.
+type pendingSegmenter struct {
+	done chan struct{}
+	seg  *gse.Segmenter
+	err  error
+}
+
+// loadSegmenter starts loading a gse segmenter from dictionary text.
+func loadSegmenter(dict string) *pendingSegmenter {
+	p := &pendingSegmenter{done: make(chan struct{})}
+	go func() {
+		defer close(p.done)
+		p.seg, p.err = newSegmenter(dict)
+	}()
+	return p
+}
+
+// wait returns the segmenter once it is loaded.
+func (p *pendingSegmenter) wait() (*gse.Segmenter, error) {
+	<-p.done
+	return p.seg, p.err
 }
 
 // newSegmenter builds a gse segmenter from dictionary text, without gse's

@@ -220,16 +220,19 @@ func New(base *knowledge.Base, cfg Config) (*Engine, error) {
 	if err != nil {
 		return nil, fmt.Errorf("search: %w", err)
 	}
+	// Work that needs nothing else runs beside the rest: the segmenter
+	// (which, with the guides segmented ahead of time, only questions
+	// need) and the exact-match keys.
 	gseDict, realWords := splitDictionary(dict)
-	seg, err := newSegmenter(gseDict)
-	if err != nil {
-		return nil, fmt.Errorf("search: %w", err)
+	seg := loadSegmenter(gseDict)
+	var pre shippedAnalysis
+	if source == "embedded" {
+		pre, _ = shippedFor(base.Hash())
 	}
-	var guideTexts []string
-	for _, e := range base.Entries() {
-		guideTexts = append(guideTexts, entryTexts(&e)...)
-	}
-	an := newAnalyzer(seg, lex, guideTexts)
+	exact := make(chan map[string]string, 1)
+	go func() { exact <- exactIndex(base, pre.exactKeys) }()
+	guideTexts := allEntryTexts(base)
+	an := newAnalyzer(seg, lex, guideTexts, pre.segments)
 	an.realWords = realWords
 	for _, t := range guideTexts {
 		an.learn(t)
@@ -260,29 +263,56 @@ func New(base *knowledge.Base, cfg Config) (*Engine, error) {
 		}
 		return nil, fmt.Errorf("search: build index: %w", err)
 	}
-	e.buildExact()
+	e.exact = <-exact
+	if an.seg, err = seg.wait(); err != nil {
+		e.index.Close()
+		return nil, fmt.Errorf("search: %w", err)
+	}
+	an.pending = nil
 	return e, nil
 }
 
-// buildExact indexes every title and alternate question by its key. A key
-// two entries share belongs to neither: the search decides.
-func (e *Engine) buildExact() {
-	e.exact = map[string]string{}
-	ambiguous := map[string]bool{}
-	for _, en := range e.base.Entries() {
-		for _, q := range append([]string{en.Title}, en.Questions...) {
-			k := exactKey(q)
-			if k == "" || ambiguous[k] {
-				continue
-			}
-			if id, ok := e.exact[k]; ok && id != en.ID {
-				delete(e.exact, k)
-				ambiguous[k] = true
-				continue
-			}
-			e.exact[k] = en.ID
+// exactIndex maps every title and alternate question by its key to its
+// entry. A key two entries share belongs to neither: the search decides.
+// keys, when not nil, are the keys of exactTexts(base), made ahead of time.
+func exactIndex(base *knowledge.Base, keys []string) map[string]string {
+	texts := exactTexts(base)
+	if len(keys) != len(texts) {
+		keys = make([]string, len(texts))
+		for i, t := range texts {
+			keys[i] = exactKey(t.text)
 		}
 	}
+	exact := make(map[string]string, len(keys))
+	ambiguous := map[string]bool{}
+	for i, k := range keys {
+		id := texts[i].id
+		if k == "" || ambiguous[k] {
+			continue
+		}
+		if prev, ok := exact[k]; ok && prev != id {
+			delete(exact, k)
+			ambiguous[k] = true
+			continue
+		}
+		exact[k] = id
+	}
+	return exact
+}
+
+// idText is a title or alternate question and its entry.
+type idText struct{ id, text string }
+
+// exactTexts returns every title and alternate question, in order.
+func exactTexts(base *knowledge.Base) []idText {
+	var out []idText
+	for _, en := range base.Entries() {
+		out = append(out, idText{en.ID, en.Title})
+		for _, q := range en.Questions {
+			out = append(out, idText{en.ID, q})
+		}
+	}
+	return out
 }
 
 // exactKey is a text reduced to its letters and digits, normalised and in
@@ -346,6 +376,15 @@ func dictionaryInputs(base *knowledge.Base) (texts, terms []string) {
 		texts = append(texts, toSimplified(normalizeText(t, 0)))
 	}
 	return texts, terms
+}
+
+// allEntryTexts returns the texts of every entry, in order.
+func allEntryTexts(base *knowledge.Base) []string {
+	var out []string
+	for _, e := range base.Entries() {
+		out = append(out, entryTexts(&e)...)
+	}
+	return out
 }
 
 func entryTexts(e *knowledge.Entry) []string {
@@ -454,11 +493,10 @@ func (e *Engine) buildIndex() error {
 			return err
 		}
 	}
-	err = idx.Batch(batch)
-	e.an.built, e.an.segCache = nil, nil // from here on, only questions are analysed
-	if err != nil {
-		return err
-	}
+	// Bleve analyses (finding the terms in built) and indexes the batch
+	// while the figures below are computed.
+	indexed := make(chan error, 1)
+	go func() { indexed <- idx.Batch(batch) }()
 	e.n = float64(len(order))
 	e.idf = make(map[string]float64, len(df))
 	for t, n := range df {
@@ -498,7 +536,9 @@ func (e *Engine) buildIndex() error {
 			q.norm = math.Sqrt(q.norm)
 		}
 	}
-	return nil
+	err = <-indexed
+	e.an.built, e.an.segCache = nil, nil // from here on, only questions are analysed
+	return err
 }
 
 // weightedTerms are a question's terms with their weights.

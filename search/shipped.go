@@ -1,0 +1,152 @@
+package search
+
+import (
+	"crypto/sha256"
+	_ "embed"
+	"encoding/hex"
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// shippedText is what the engine would compute at every start from the
+// shipped guides alone, made ahead of time (go generate;
+// TestShippedAnalysis keeps it fresh and checks that reading it gives what
+// computing gives). Its first line is "# key " and the key it was made for
+// (see analysisKey); then two sections, each a header line with its number
+// of lines:
+//
+//	# segments N: for each distinct text of analyzerTexts in order, its
+//	words as segmented, separated by tabs;
+//	# exact N: for each text of exactTexts in order, its exactKey.
+//
+// Reading it instead of segmenting and normalising is most of what an
+// engine over the shipped guides saves at start; it also spares loading
+// OpenCC's tables for the one guide question in Cantonese characters.
+//
+//go:embed dict/shipped-analysis.txt
+var shippedText string
+
+// analysisVersion changes whenever what shippedText holds, or how it is
+// computed, changes in a way the key would not otherwise show.
+const analysisVersion = "analysis-1"
+
+// analysisKey identifies the analysis of the guides with the given hash:
+// their lean dictionary's key (guides, lexicon, word list, derivation)
+// and analysisVersion.
+func analysisKey(guidesHash string) string {
+	sum := sha256.Sum256([]byte(analysisVersion + "\x00" + dictKey(guidesHash)))
+	return hex.EncodeToString(sum[:])[:24]
+}
+
+// shippedAnalysis is shippedText read.
+type shippedAnalysis struct {
+	segments  string   // lines for loadSegments
+	exactKeys []string // for exactIndex
+}
+
+// shippedFor returns the embedded analysis if it was made for the guides
+// with the given hash.
+func shippedFor(guidesHash string) (shippedAnalysis, bool) {
+	first, rest, ok := strings.Cut(shippedText, "\n")
+	if !ok || first != "# key "+analysisKey(guidesHash) {
+		return shippedAnalysis{}, false
+	}
+	segments, rest, ok := section(rest, "segments")
+	if !ok {
+		return shippedAnalysis{}, false
+	}
+	exact, rest, ok := section(rest, "exact")
+	if !ok || rest != "" {
+		return shippedAnalysis{}, false
+	}
+	keys := strings.SplitAfter(exact, "\n")
+	keys = keys[:len(keys)-1] // after the last "\n"
+	for i, k := range keys {
+		keys[i] = k[:len(k)-1]
+	}
+	return shippedAnalysis{segments: segments, exactKeys: keys}, true
+}
+
+// section cuts the section called name off the front of s: its lines, each
+// ending in "\n", and what follows.
+func section(s, name string) (lines, rest string, ok bool) {
+	head, s, ok := strings.Cut(s, "\n")
+	count, found := strings.CutPrefix(head, "# "+name+" ")
+	n, err := strconv.Atoi(count)
+	if !ok || !found || err != nil || n < 0 {
+		return "", "", false
+	}
+	end := 0
+	for i := 0; i < n; i++ {
+		nl := strings.IndexByte(s[end:], '\n')
+		if nl < 0 {
+			return "", "", false
+		}
+		end += nl + 1
+	}
+	return s[:end], s[end:], true
+}
+
+// formatAnalysis writes shippedText for guides with the given hash: the
+// segmentation of texts by an analyzer that segments (see
+// analyzerTexts), and the exact-match keys of exact (see exactTexts).
+func formatAnalysis(guidesHash string, a *analyzer, texts []string, exact []idText) string {
+	var seg strings.Builder
+	seen := map[string]bool{}
+	for _, t := range texts {
+		if seen[t] {
+			continue
+		}
+		seen[t] = true
+		for i, tok := range a.segment(t) {
+			if i > 0 {
+				seg.WriteByte('\t')
+			}
+			seg.WriteString(tok.text)
+		}
+		seg.WriteByte('\n')
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "# key %s\n# segments %d\n%s# exact %d\n", analysisKey(guidesHash), len(seen), seg.String(), len(exact))
+	for _, t := range exact {
+		b.WriteString(exactKey(t.text) + "\n")
+	}
+	return b.String()
+}
+
+// loadSegments fills the segmentation cache for texts from lines made by
+// formatAnalysis for the same texts. It reports false, leaving the cache
+// empty, when the lines do not fit the texts.
+func (a *analyzer) loadSegments(texts []string, lines string) bool {
+	// One array holds every word: the texts are substrings of lines.
+	toks := make([]rawToken, 0, strings.Count(lines, "\t")+strings.Count(lines, "\n"))
+	cache := make(map[string][]rawToken, len(texts))
+	for _, t := range texts {
+		if _, ok := cache[t]; ok {
+			continue
+		}
+		line, rest, ok := strings.Cut(lines, "\n")
+		if !ok {
+			return false
+		}
+		lines = rest
+		start := len(toks)
+		for line != "" {
+			var w string
+			w, line, _ = strings.Cut(line, "\t")
+			if w == "" {
+				return false
+			}
+			// A word is Latin (letters or digits) unless it is Chinese:
+			// segmentNormalized keeps no other words and splits mixed ones.
+			toks = append(toks, rawToken{text: w, latin: !hasHan(w)})
+		}
+		cache[t] = toks[start:len(toks):len(toks)]
+	}
+	if lines != "" {
+		return false
+	}
+	a.segCache = cache
+	return true
+}
