@@ -7,6 +7,9 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
+
+	"faqbot/knowledge"
 )
 
 // shippedText is what the engine would compute at every start from the
@@ -149,4 +152,80 @@ func (a *analyzer) loadSegments(texts []string, lines string) bool {
 	}
 	a.segCache = cache
 	return true
+}
+
+// traditionalText is what toTraditional makes of every text of the shipped
+// Simplified Chinese guides (go generate; TestShippedTraditional keeps it
+// fresh): one line each, the text and its conversion separated by a tab,
+// with backslash, tab and newline escaped (\\, \t, \n). Loading OpenCC's
+// Simplified-to-Taiwan tables costs more than everything else a one-shot
+// question in Traditional Chinese does; with this, answers from the shipped
+// guides need no table at all.
+//
+//go:generate go test -tags ne -run TestShippedTraditional . -args -update
+//go:embed dict/shipped-traditional.txt
+var traditionalText string
+
+var (
+	traditionalOnce sync.Once
+	traditionalMap  map[string]string
+)
+
+// shippedTraditional returns traditionalText as a map, read on first use.
+// A line that does not parse is left out (and fails the test).
+func shippedTraditional() map[string]string {
+	traditionalOnce.Do(func() {
+		m := make(map[string]string, strings.Count(traditionalText, "\n"))
+		for line := range strings.Lines(traditionalText) {
+			simp, trad, ok := strings.Cut(strings.TrimSuffix(line, "\n"), "\t")
+			if ok {
+				m[unescapeLine(simp)] = unescapeLine(trad)
+			}
+		}
+		traditionalMap = m
+	})
+	return traditionalMap
+}
+
+var (
+	lineEscaper   = strings.NewReplacer(`\`, `\\`, "\t", `\t`, "\n", `\n`)
+	lineUnescaper = strings.NewReplacer(`\\`, `\`, `\t`, "\t", `\n`, "\n")
+)
+
+func escapeLine(s string) string { return lineEscaper.Replace(s) }
+
+func unescapeLine(s string) string {
+	if !strings.Contains(s, `\`) {
+		return s
+	}
+	return lineUnescaper.Replace(s)
+}
+
+// traditionalSources returns the texts toTraditional converts for the
+// Simplified Chinese entries of base, in order, each once.
+func traditionalSources(base *knowledge.Base) []string {
+	var out []string
+	seen := map[string]bool{}
+	add := func(s string) {
+		if !seen[s] && hasHan(s) {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	for _, en := range base.Entries() {
+		if en.Lang != knowledge.SimplifiedChinese {
+			continue
+		}
+		add(en.Title)
+		for _, q := range en.Questions {
+			add(q)
+		}
+		for _, b := range en.Answer {
+			add(b.Text)
+			for _, it := range b.Items {
+				add(it)
+			}
+		}
+	}
+	return out
 }

@@ -4,7 +4,10 @@ import (
 	"maps"
 	"os"
 	"slices"
+	"strings"
 	"testing"
+
+	"github.com/longbridgeapp/opencc"
 
 	"faqbot/knowledge"
 )
@@ -138,5 +141,50 @@ func TestLoadSegmentsMismatch(t *testing.T) {
 				t.Errorf("empty text: %+v, %v", got, ok)
 			}
 		})
+	}
+}
+
+// TestShippedTraditional checks that dict/shipped-traditional.txt is what
+// OpenCC makes of the shipped Simplified Chinese texts today; -update
+// rewrites it.
+func TestShippedTraditional(t *testing.T) {
+	base, err := knowledge.Shipped()
+	if err != nil {
+		t.Fatal(err)
+	}
+	conv, err := opencc.New("s2twp")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	for _, s := range traditionalSources(base) {
+		trad, err := conv.Convert(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b.WriteString(escapeLine(s) + "\t" + escapeLine(trad) + "\n")
+	}
+	if *update {
+		if err := os.WriteFile("dict/shipped-traditional.txt", []byte(b.String()), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	if traditionalText != b.String() {
+		t.Fatal("dict/shipped-traditional.txt is stale: the guides or OpenCC changed; run go generate ./search")
+	}
+	m := shippedTraditional()
+	if got, want := len(m), strings.Count(traditionalText, "\n"); got != want || got == 0 {
+		t.Errorf("%d conversions read, %d lines", got, want)
+	}
+	for simp, trad := range m {
+		if want, _ := conv.Convert(simp); trad != want {
+			t.Errorf("%q: table %q, OpenCC %q", simp, trad, want)
+		}
+	}
+	for _, s := range []string{"a\tb\\n\nc\\", "", `\t`} {
+		if got := unescapeLine(escapeLine(s)); got != s {
+			t.Errorf("escaping %q comes back as %q", s, got)
+		}
 	}
 }
