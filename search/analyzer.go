@@ -63,7 +63,7 @@ type analyzer struct {
 	pinyinOf   map[string]string
 	// realWords are dictionary words that sound like a lexicon term, kept
 	// apart from gse's dictionary; nil when gse has the whole dictionary.
-	realWords map[string]bool
+	realWords *wordSet
 
 	// While the engine is built, segCache holds the segmentation of every
 	// guide text and lexicon term (each is segmented once, then learnt,
@@ -108,7 +108,7 @@ type analysis struct {
 func newAnalyzer(seg *pendingSegmenter, lex *knowledge.Lexicon, guideTexts []string, segmented string) *analyzer {
 	a := &analyzer{
 		segCache:    map[string][]rawToken{},
-		stemOf:      map[string]string{},
+		stemOf:      make(map[string]string, len(guideTexts)),
 		pending:     seg,
 		stop:        map[string]bool{},
 		brands:      map[string]bool{},
@@ -145,8 +145,8 @@ func newAnalyzer(seg *pendingSegmenter, lex *knowledge.Lexicon, guideTexts []str
 	}
 	// Single words first: a phrase is matched on the concepts of its words,
 	// so "删掉帐号" meets "删除账户" through 删除 + 账号.
-	a.concept = map[string]string{}
-	a.terms = map[string]bool{}
+	a.concept = make(map[string]string, len(all)/2)
+	a.terms = make(map[string]bool, len(all)/2)
 	var multi [][2]string
 	a.conceptNames = map[string]bool{}
 	for _, group := range lex.Synonyms {
@@ -324,18 +324,30 @@ func texts(toks []rawToken) []string {
 	return out
 }
 
+// dropStop returns toks without stopwords and stopword phrases: toks itself
+// when it holds none (the words are never changed in place).
 func (a *analyzer) dropStop(toks []rawToken) []rawToken {
-	out := toks[:0:0]
+	var out []rawToken // made at the first word dropped
 	for i := 0; i < len(toks); i++ {
-		t := toks[i]
-		if a.stop[t.text] {
+		n := 0
+		if a.stop[toks[i].text] {
+			n = 1
+		} else {
+			n = a.stopPhrases.match(toks[i:])
+		}
+		if n == 0 {
+			if out != nil {
+				out = append(out, toks[i])
+			}
 			continue
 		}
-		if n := a.stopPhrases.match(toks[i:]); n > 0 {
-			i += n - 1
-			continue
+		if out == nil {
+			out = append(make([]rawToken, 0, len(toks)), toks[:i]...)
 		}
-		out = append(out, t)
+		i += n - 1
+	}
+	if out == nil {
+		return toks
 	}
 	return out
 }
@@ -454,11 +466,16 @@ func (a *analyzer) splitUnknown(toks []rawToken) []rawToken {
 	if a.hanVocab == nil {
 		return toks // still learning the guides
 	}
-	out := toks[:0:0]
-	for _, t := range toks {
+	var out []rawToken // made at the first word split; toks itself if none is
+	for k, t := range toks {
 		if t.latin || utf8.RuneCountInString(t.text) < 2 || a.knownHan(t.text) {
-			out = append(out, t)
+			if out != nil {
+				out = append(out, t)
+			}
 			continue
+		}
+		if out == nil {
+			out = append(make([]rawToken, 0, len(toks)+4), toks[:k]...)
 		}
 		runes := []rune(t.text)
 		for i := 0; i < len(runes); {
@@ -472,6 +489,9 @@ func (a *analyzer) splitUnknown(toks []rawToken) []rawToken {
 			out = append(out, rawToken{text: string(runes[i : i+n])})
 			i += n
 		}
+	}
+	if out == nil {
+		return toks
 	}
 	return out
 }
@@ -494,9 +514,12 @@ func (a *analyzer) guideTerms(text string) []string {
 // "corrected", and the lexicon's words they use most win ties.
 func (a *analyzer) learn(text string) {
 	if a.latinVocab == nil {
-		a.latinVocab = map[string]int{}
-		a.latinStems = map[string]bool{}
-		a.hanVocab = map[string]int{}
+		// Sized for guides with about as many words as texts (the
+		// shipped ones): growing a map costs more than filling it.
+		n := len(a.segCache) / 3
+		a.latinVocab = make(map[string]int, n)
+		a.latinStems = make(map[string]bool, n)
+		a.hanVocab = make(map[string]int, n)
 	}
 	for _, t := range a.segment(text) {
 		switch {
@@ -579,7 +602,7 @@ func (a *analyzer) correct(toks []rawToken, an *analysis) []rawToken {
 // dictionary), or, with the lean dictionary, one of the real words kept
 // apart for this check.
 func (a *analyzer) isWord(s string) bool {
-	if a.realWords[s] {
+	if a.realWords != nil && a.realWords.has(s) {
 		return true
 	}
 	seg := a.segmenter()
@@ -745,9 +768,10 @@ func (t *phraseTrie) match(toks []rawToken) int {
 	return best
 }
 
-// rewrite replaces every longest matching sequence by its concept.
+// rewrite replaces every longest matching sequence by its concept. It
+// returns seq itself when nothing matches.
 func (t *phraseTrie) rewrite(seq []string) []string {
-	out := make([]string, 0, len(seq))
+	var out []string // made at the first match
 	for i := 0; i < len(seq); {
 		n, matchLen, concept := t, 0, ""
 		for j := i; j < len(seq); j++ {
@@ -761,14 +785,22 @@ func (t *phraseTrie) rewrite(seq []string) []string {
 			}
 		}
 		if matchLen == 0 {
-			out = append(out, seq[i])
+			if out != nil {
+				out = append(out, seq[i])
+			}
 			i++
 			continue
+		}
+		if out == nil {
+			out = append(make([]string, 0, len(seq)), seq[:i]...)
 		}
 		if concept != "" {
 			out = append(out, concept)
 		}
 		i += matchLen
+	}
+	if out == nil {
+		return seq
 	}
 	return out
 }
@@ -785,15 +817,26 @@ func (t bleveTokenizer) Tokenize(input []byte) bleveanalysis.TokenStream {
 	if !ok {
 		terms = t.a.analyze(string(input), 0, false).terms
 	}
-	out := make(bleveanalysis.TokenStream, 0, len(terms))
+	// One allocation each for the tokens and their bytes (no token filter
+	// changes them).
+	size := 0
+	for _, term := range terms {
+		size += len(term)
+	}
+	buf := make([]byte, 0, size)
+	toks := make([]bleveanalysis.Token, len(terms))
+	out := make(bleveanalysis.TokenStream, len(terms))
 	for i, term := range terms {
-		out = append(out, &bleveanalysis.Token{
-			Term:     []byte(term),
+		start := len(buf)
+		buf = append(buf, term...)
+		toks[i] = bleveanalysis.Token{
+			Term:     buf[start:len(buf):len(buf)],
 			Position: i + 1,
 			Start:    0,
 			End:      len(input),
 			Type:     bleveanalysis.AlphaNumeric,
-		})
+		}
+		out[i] = &toks[i]
 	}
 	return out
 }
