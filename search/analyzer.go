@@ -102,10 +102,10 @@ type analysis struct {
 
 // newAnalyzer builds the analyzer for the lexicon. guideTexts are the guide
 // texts it will learn and index: they are segmented now, on every core,
-// together with the lexicon's terms — or, for the guides segmented ahead of
-// time (segmented, see shippedSegments), read from that. seg is the gse
-// segmenter, possibly still loading.
-func newAnalyzer(seg *pendingSegmenter, lex *knowledge.Lexicon, guideTexts []string, segmented string) *analyzer {
+// together with the lexicon's terms — or, for guides analysed ahead of time
+// (pre, see shippedText), read from that. seg is the gse segmenter, possibly
+// still loading.
+func newAnalyzer(seg *pendingSegmenter, lex *knowledge.Lexicon, guideTexts []string, pre *shippedAnalysis) *analyzer {
 	a := &analyzer{
 		segCache:    map[string][]rawToken{},
 		stemOf:      make(map[string]string, len(guideTexts)),
@@ -120,8 +120,10 @@ func newAnalyzer(seg *pendingSegmenter, lex *knowledge.Lexicon, guideTexts []str
 		lex = &knowledge.Lexicon{}
 	}
 	all := analyzerTexts(lex, guideTexts)
-	if segmented == "" || !a.loadSegments(all, segmented) {
+	if pre == nil || !a.loadSegments(all, pre.segments) {
 		a.presegment(all)
+	} else {
+		a.loadStems(pre.stems)
 	}
 	for _, w := range lex.Brands {
 		a.brands[w] = true
@@ -362,7 +364,7 @@ func (a *analyzer) stems(toks []rawToken) []string {
 }
 
 func (a *analyzer) stem(t rawToken) string {
-	if !t.latin || utf8.RuneCountInString(t.text) < 3 || !isASCIIWord(t.text) {
+	if !stemmed(t) {
 		return t.text
 	}
 	if st, ok := a.stemOf[t.text]; ok {
@@ -375,6 +377,12 @@ func (a *analyzer) stem(t rawToken) string {
 		a.stemOf[t.text] = st // building: the same words come back
 	}
 	return st
+}
+
+// stemmed reports whether t is a word Snowball stems: English, three
+// letters or more.
+func stemmed(t rawToken) bool {
+	return t.latin && utf8.RuneCountInString(t.text) >= 3 && isASCIIWord(t.text)
 }
 
 func isASCIIWord(s string) bool {

@@ -225,14 +225,20 @@ func New(base *knowledge.Base, cfg Config) (*Engine, error) {
 	// need) and the exact-match keys.
 	gseDict, realWords := splitDictionary(dict)
 	seg := loadSegmenter(gseDict)
-	var pre shippedAnalysis
+	var pre *shippedAnalysis
 	if source == "embedded" {
-		pre, _ = shippedFor(base.Hash())
+		if sa, ok := shippedFor(base.Hash()); ok {
+			pre = &sa
+		}
+	}
+	var exactKeys []string
+	if pre != nil {
+		exactKeys = pre.exactKeys
 	}
 	exact := make(chan map[string]string, 1)
-	go func() { exact <- exactIndex(base, pre.exactKeys) }()
+	go func() { exact <- exactIndex(base, exactKeys) }()
 	guideTexts := allEntryTexts(base)
-	an := newAnalyzer(seg, lex, guideTexts, pre.segments)
+	an := newAnalyzer(seg, lex, guideTexts, pre)
 	an.realWords = realWords
 	for _, t := range guideTexts {
 		an.learn(t)
@@ -832,7 +838,9 @@ func (e *Engine) asksAbout(u uncoveredTopic) bool {
 		if info.kind != knowledge.FAQ {
 			continue
 		}
-		for _, q := range info.questions {
+		// Only the questions holding the topic's first term can be about it.
+		for _, qi := range info.inQuestions[u.terms[0]] {
+			q := info.questions[qi]
 			if u.matches(func(t string) bool { return q.terms[t] }) {
 				return true
 			}

@@ -5,6 +5,8 @@ import (
 	_ "embed"
 	"encoding/hex"
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -21,18 +23,21 @@ import (
 //
 //	# segments N: for each distinct text of analyzerTexts in order, its
 //	words as segmented, separated by tabs;
-//	# exact N: for each text of exactTexts in order, its exactKey.
+//	# exact N: for each text of exactTexts in order, its exactKey;
+//	# stems N: every English word of the segments that gets stemmed, a
+//	tab, and its Snowball stem, in byte order.
 //
-// Reading it instead of segmenting and normalising is most of what an
-// engine over the shipped guides saves at start; it also spares loading
-// OpenCC's tables for the one guide question in Cantonese characters.
+// Reading it instead of segmenting, normalising and stemming is most of
+// what an engine over the shipped guides saves at start; it also spares
+// loading OpenCC's tables for the one guide question in Cantonese
+// characters.
 //
 //go:embed dict/shipped-analysis.txt
 var shippedText string
 
 // analysisVersion changes whenever what shippedText holds, or how it is
 // computed, changes in a way the key would not otherwise show.
-const analysisVersion = "analysis-1"
+const analysisVersion = "analysis-2"
 
 // analysisKey identifies the analysis of the guides with the given hash:
 // their lean dictionary's key (guides, lexicon, word list, derivation)
@@ -46,6 +51,7 @@ func analysisKey(guidesHash string) string {
 type shippedAnalysis struct {
 	segments  string   // lines for loadSegments
 	exactKeys []string // for exactIndex
+	stems     string   // lines for loadStems
 }
 
 // shippedFor returns the embedded analysis if it was made for the guides
@@ -60,6 +66,10 @@ func shippedFor(guidesHash string) (shippedAnalysis, bool) {
 		return shippedAnalysis{}, false
 	}
 	exact, rest, ok := section(rest, "exact")
+	if !ok {
+		return shippedAnalysis{}, false
+	}
+	stems, rest, ok := section(rest, "stems")
 	if !ok || rest != "" {
 		return shippedAnalysis{}, false
 	}
@@ -68,7 +78,7 @@ func shippedFor(guidesHash string) (shippedAnalysis, bool) {
 	for i, k := range keys {
 		keys[i] = k[:len(k)-1]
 	}
-	return shippedAnalysis{segments: segments, exactKeys: keys}, true
+	return shippedAnalysis{segments: segments, exactKeys: keys, stems: stems}, true
 }
 
 // section cuts the section called name off the front of s: its lines, each
@@ -97,6 +107,7 @@ func section(s, name string) (lines, rest string, ok bool) {
 func formatAnalysis(guidesHash string, a *analyzer, texts []string, exact []idText) string {
 	var seg strings.Builder
 	seen := map[string]bool{}
+	stems := map[string]string{}
 	for _, t := range texts {
 		if seen[t] {
 			continue
@@ -107,6 +118,9 @@ func formatAnalysis(guidesHash string, a *analyzer, texts []string, exact []idTe
 				seg.WriteByte('\t')
 			}
 			seg.WriteString(tok.text)
+			if stemmed(tok) {
+				stems[tok.text] = a.stem(tok)
+			}
 		}
 		seg.WriteByte('\n')
 	}
@@ -115,7 +129,20 @@ func formatAnalysis(guidesHash string, a *analyzer, texts []string, exact []idTe
 	for _, t := range exact {
 		b.WriteString(exactKey(t.text) + "\n")
 	}
+	fmt.Fprintf(&b, "# stems %d\n", len(stems))
+	for _, w := range slices.Sorted(maps.Keys(stems)) {
+		b.WriteString(w + "\t" + stems[w] + "\n")
+	}
 	return b.String()
+}
+
+// loadStems fills the stem cache from lines made by formatAnalysis.
+func (a *analyzer) loadStems(lines string) {
+	for line := range strings.Lines(lines) {
+		if w, st, ok := strings.Cut(strings.TrimSuffix(line, "\n"), "\t"); ok {
+			a.stemOf[w] = st
+		}
+	}
 }
 
 // loadSegments fills the segmentation cache for texts from lines made by

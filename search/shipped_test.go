@@ -28,7 +28,7 @@ func TestShippedAnalysis(t *testing.T) {
 	gseDict, _ := splitDictionary(dict)
 	lex := base.Lexicon()
 	guideTexts := allEntryTexts(base)
-	segmenting := newAnalyzer(loadSegmenter(gseDict), lex, guideTexts, "")
+	segmenting := newAnalyzer(loadSegmenter(gseDict), lex, guideTexts, nil)
 	all := analyzerTexts(lex, guideTexts)
 	want := formatAnalysis(base.Hash(), segmenting, all, exactTexts(base))
 	if *update {
@@ -68,6 +68,17 @@ func TestShippedAnalysis(t *testing.T) {
 		}
 	}
 
+	reading.stemOf = map[string]string{}
+	reading.loadStems(pre.stems)
+	if len(reading.stemOf) == 0 {
+		t.Error("no stems")
+	}
+	for w, st := range reading.stemOf {
+		if want := (&analyzer{}).stem(rawToken{text: w, latin: true}); st != want {
+			t.Errorf("stem of %q: read %q, Snowball %q", w, st, want)
+		}
+	}
+
 	if got, want := exactIndex(base, pre.exactKeys), exactIndex(base, nil); !maps.Equal(got, want) {
 		t.Errorf("exact-match index from the shipped keys differs from the computed one: %d keys, want %d", len(got), len(want))
 	}
@@ -85,11 +96,12 @@ func TestShippedFor(t *testing.T) {
 		name, text string
 		ok         bool
 	}{
-		{"whole", key + "# segments 2\na\tb\n\n# exact 2\nab\n\n", true},
+		{"whole", key + "# segments 2\na\tb\n\n# exact 2\nab\n\n# stems 1\nwords\tword\n", true},
+		{"no stems", key + "# segments 2\na\tb\n\n# exact 2\nab\n\n", false},
 		{"no sections", key, false},
 		{"segments cut", key + "# segments 3\na\tb\n\n# exact 0\n", false},
-		{"exact cut", key + "# segments 1\na\n# exact 2\nab\n", false},
-		{"extra", key + "# segments 1\na\n# exact 1\nab\nx\n", false},
+		{"exact cut", key + "# segments 1\na\n# exact 2\nab\n# stems 0\n", false},
+		{"extra", key + "# segments 1\na\n# exact 1\nab\n# stems 0\nx\n", false},
 		{"bad count", key + "# segments x\na\n# exact 0\n", false},
 		{"other key", "# key 0\n# segments 0\n# exact 0\n", false},
 	} {
@@ -99,8 +111,8 @@ func TestShippedFor(t *testing.T) {
 			if ok != c.ok {
 				t.Fatalf("shippedFor = %v, want %v", ok, c.ok)
 			}
-			if ok && (pre.segments != "a\tb\n\n" || !slices.Equal(pre.exactKeys, []string{"ab", ""})) {
-				t.Errorf("read %q, %q", pre.segments, pre.exactKeys)
+			if ok && (pre.segments != "a\tb\n\n" || !slices.Equal(pre.exactKeys, []string{"ab", ""}) || pre.stems != "words\tword\n") {
+				t.Errorf("read %q, %q, %q", pre.segments, pre.exactKeys, pre.stems)
 			}
 		})
 	}
