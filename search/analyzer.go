@@ -124,6 +124,7 @@ func newAnalyzer(seg *pendingSegmenter, lex *knowledge.Lexicon, guideTexts []str
 		a.presegment(all)
 	} else {
 		a.loadStems(pre.stems)
+		a.built = pre.terms
 	}
 	for _, w := range lex.Brands {
 		a.brands[w] = true
@@ -818,13 +819,17 @@ func (t *phraseTrie) rewrite(seq []string) []string {
 
 const tokenizerType = "faqbot"
 
-type bleveTokenizer struct{ a *analyzer }
+// tokenSource is where Bleve's tokenizer finds a text's terms: the guide
+// texts' terms, all computed before Bleve analyses any (startIndex checks
+// that none is missing) and not changed while it does.
+type tokenSource struct {
+	built map[string][]string
+}
+
+type bleveTokenizer struct{ src *tokenSource }
 
 func (t bleveTokenizer) Tokenize(input []byte) bleveanalysis.TokenStream {
-	terms, ok := t.a.built[string(input)]
-	if !ok {
-		terms = t.a.analyze(string(input), 0, false).terms
-	}
+	terms := t.src.built[string(input)]
 	// One allocation each for the tokens and their bytes (no token filter
 	// changes them).
 	size := 0
@@ -853,11 +858,11 @@ func init() {
 	// The analyzer travels in the tokenizer's config: the index is built in
 	// memory and its mapping is never serialised.
 	err := registry.RegisterTokenizer(tokenizerType, func(config map[string]interface{}, _ *registry.Cache) (bleveanalysis.Tokenizer, error) {
-		a, ok := config["analyzer"].(*analyzer)
+		src, ok := config["source"].(*tokenSource)
 		if !ok {
-			return nil, fmt.Errorf("tokenizer %s needs its analyzer", tokenizerType)
+			return nil, fmt.Errorf("tokenizer %s needs its token source", tokenizerType)
 		}
-		return bleveTokenizer{a}, nil
+		return bleveTokenizer{src}, nil
 	})
 	if err != nil {
 		panic(err)

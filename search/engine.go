@@ -225,9 +225,10 @@ func New(base *knowledge.Base, cfg Config) (*Engine, error) {
 	// need) and the exact-match keys.
 	gseDict, realWords := splitDictionary(dict)
 	seg := loadSegmenter(gseDict)
+	guideTexts := allEntryTexts(base)
 	var pre *shippedAnalysis
-	if source == "embedded" {
-		if sa, ok := shippedFor(base.Hash()); ok {
+	if source == "embedded" && useShippedAnalysis {
+		if sa, ok := shippedFor(base.Hash(), guideTexts); ok {
 			pre = &sa
 		}
 	}
@@ -237,33 +238,26 @@ func New(base *knowledge.Base, cfg Config) (*Engine, error) {
 	}
 	exact := make(chan map[string]string, 1)
 	go func() { exact <- exactIndex(base, exactKeys) }()
-	guideTexts := allEntryTexts(base)
-	an := newAnalyzer(seg, lex, guideTexts, pre)
-	an.realWords = realWords
-	for _, t := range guideTexts {
-		an.learn(t)
-	}
-	for _, g := range lex.Synonyms {
-		for _, t := range g {
-			an.learn(t)
-		}
-	}
-	for _, t := range append(append([]string{}, lex.Stopwords...), lex.OutOfScope...) {
-		an.learn(t)
-	}
-	for _, g := range lex.Uncovered {
-		for _, t := range g {
-			an.learn(strings.TrimPrefix(t, "-"))
-		}
-	}
-	an.indexTargets(lex)
 
 	platforms := map[string][]string{}
 	for concept, ps := range lex.Platforms {
 		platforms[strings.ReplaceAll(concept, " ", "_")] = ps
 	}
-	e := &Engine{base: base, an: an, cfg: cfg, platforms: platforms, dictSource: source, docs: map[string]*docInfo{}, tradCache: map[string]*knowledge.Entry{}, byLang: map[knowledge.Lang]bool{}}
-	if err := e.buildIndex(); err != nil {
+	e := &Engine{base: base, cfg: cfg, platforms: platforms, dictSource: source, docs: map[string]*docInfo{}, tradCache: map[string]*knowledge.Entry{}, byLang: map[knowledge.Lang]bool{}}
+	ix := e.groupDocs()
+	if pre != nil {
+		// With every guide text's terms known, Bleve indexes them while
+		// the analyzer is built.
+		if err := e.startIndex(ix, pre.terms); err != nil {
+			return nil, fmt.Errorf("search: build index: %w", err)
+		}
+	}
+	an := newAnalyzer(seg, lex, guideTexts, pre)
+	an.realWords = realWords
+	learnAll(an, lex, guideTexts)
+	an.indexTargets(lex)
+	e.an = an
+	if err := e.buildIndex(ix); err != nil {
 		if e.index != nil {
 			e.index.Close()
 		}
@@ -384,6 +378,26 @@ func dictionaryInputs(base *knowledge.Base) (texts, terms []string) {
 	return texts, terms
 }
 
+// learnAll has the analyzer learn the words of the guides and the lexicon.
+func learnAll(an *analyzer, lex *knowledge.Lexicon, guideTexts []string) {
+	for _, t := range guideTexts {
+		an.learn(t)
+	}
+	for _, g := range lex.Synonyms {
+		for _, t := range g {
+			an.learn(t)
+		}
+	}
+	for _, t := range append(append([]string{}, lex.Stopwords...), lex.OutOfScope...) {
+		an.learn(t)
+	}
+	for _, g := range lex.Uncovered {
+		for _, t := range g {
+			an.learn(strings.TrimPrefix(t, "-"))
+		}
+	}
+}
+
 // allEntryTexts returns the texts of every entry, in order.
 func allEntryTexts(base *knowledge.Base) []string {
 	var out []string
@@ -399,10 +413,68 @@ func entryTexts(e *knowledge.Entry) []string {
 	return append(out, e.AnswerText())
 }
 
-func (e *Engine) buildIndex() error {
+// guideDoc is what the index holds of one entry id: its titles, alternate
+// questions and answers in every language. A question in any language (or
+// a mix) meets the entry through the shared concept terms.
+type guideDoc struct {
+	Title, Questions, Answer []string
+}
+
+// indexing is the index of the guides as it is built.
+type indexing struct {
+	order []string             // entry ids, in the guides' order
+	docs  map[string]*guideDoc // by entry id
+	src   *tokenSource         // where Bleve finds the texts' terms
+	done  chan error           // the batch's outcome, once started
+}
+
+// groupDocs gathers the texts of each entry id for the index.
+func (e *Engine) groupDocs() *indexing {
+	ix := &indexing{docs: map[string]*guideDoc{}}
+	for _, en := range e.base.Entries() {
+		e.byLang[en.Lang] = true
+		d, ok := ix.docs[en.ID]
+		if !ok {
+			d = &guideDoc{}
+			ix.docs[en.ID] = d
+			ix.order = append(ix.order, en.ID)
+			e.docs[en.ID] = &docInfo{id: en.ID, kind: en.Kind, terms: map[string]float64{}, platforms: map[string]bool{}}
+		}
+		for _, p := range en.Tag("platform") {
+			e.docs[en.ID].platforms[p] = true
+		}
+		d.Title = append(d.Title, en.Title)
+		d.Questions = append(d.Questions, en.Questions...)
+		if en.Kind == knowledge.FAQ {
+			// A small-talk answer talks about the guides ("I answer
+			// questions about logging out…"): searched, it would answer
+			// them.
+			d.Answer = append(d.Answer, en.AnswerText())
+		}
+	}
+	return ix
+}
+
+// startIndex creates the in-memory index and starts indexing ix's
+// documents in one batch, in the background; built holds the terms of
+// their texts and must not change until the batch is done (ix.done). If
+// built lacks one of the texts, it starts nothing: the analyzer, which
+// Bleve would need for that text, may not be ready.
+func (e *Engine) startIndex(ix *indexing, built map[string][]string) error {
+	for _, id := range ix.order {
+		d := ix.docs[id]
+		for _, list := range [][]string{d.Title, d.Questions, d.Answer} {
+			for _, t := range list {
+				if _, ok := built[t]; !ok {
+					return nil
+				}
+			}
+		}
+	}
+	ix.src = &tokenSource{built: built}
 	im := bleve.NewIndexMapping()
 	im.ScoringModel = "bm25"
-	if err := im.AddCustomTokenizer(analyzerName, map[string]interface{}{"type": tokenizerType, "analyzer": e.an}); err != nil {
+	if err := im.AddCustomTokenizer(analyzerName, map[string]interface{}{"type": tokenizerType, "source": ix.src}); err != nil {
 		return err
 	}
 	if err := im.AddCustomAnalyzer(analyzerName, map[string]interface{}{"type": custom.Name, "tokenizer": analyzerName}); err != nil {
@@ -429,39 +501,31 @@ func (e *Engine) buildIndex() error {
 		return err
 	}
 	e.index = idx
-
-	// One document per entry id, holding every language: a question in any
-	// language (or a mix) meets the entry through the shared concept terms.
-	type doc struct {
-		Title, Questions, Answer []string
-	}
-	docs := map[string]*doc{}
-	var order []string
-	for _, en := range e.base.Entries() {
-		e.byLang[en.Lang] = true
-		d, ok := docs[en.ID]
-		if !ok {
-			d = &doc{}
-			docs[en.ID] = d
-			order = append(order, en.ID)
-			e.docs[en.ID] = &docInfo{id: en.ID, kind: en.Kind, terms: map[string]float64{}, platforms: map[string]bool{}}
-		}
-		for _, p := range en.Tag("platform") {
-			e.docs[en.ID].platforms[p] = true
-		}
-		d.Title = append(d.Title, en.Title)
-		d.Questions = append(d.Questions, en.Questions...)
-		if en.Kind == knowledge.FAQ {
-			// A small-talk answer talks about the guides ("I answer
-			// questions about logging out…"): searched, it would answer
-			// them.
-			d.Answer = append(d.Answer, en.AnswerText())
-		}
-	}
 	batch := idx.NewBatch()
+	for _, id := range ix.order {
+		d := ix.docs[id]
+		// Lists, not joined text: Bleve analyses each element on its
+		// own, which finds it among the built terms.
+		if err := batch.Index(id, map[string]interface{}{
+			fieldTitle:     d.Title,
+			fieldQuestions: d.Questions,
+			fieldAnswer:    d.Answer,
+		}); err != nil {
+			return err
+		}
+	}
+	ix.done = make(chan error, 1)
+	go func() { ix.done <- idx.Batch(batch) }()
+	return nil
+}
+
+// buildIndex computes what the engine knows of each entry (its terms, its
+// questions' terms, the terms' weights) and has the index built: started
+// already, or started here once the terms of every text are known.
+func (e *Engine) buildIndex(ix *indexing) error {
 	df := map[string]int{}
-	for _, id := range order {
-		d := docs[id]
+	for _, id := range ix.order {
+		d := ix.docs[id]
 		info := e.docs[id]
 		for _, t := range append(append([]string{}, d.Title...), d.Questions...) {
 			set := map[string]bool{}
@@ -489,21 +553,18 @@ func (e *Engine) buildIndex() error {
 		for term := range info.terms {
 			df[term]++
 		}
-		// Lists, not joined text: Bleve analyses each element on its own,
-		// which finds it among the terms remembered above.
-		if err := batch.Index(id, map[string]interface{}{
-			fieldTitle:     d.Title,
-			fieldQuestions: d.Questions,
-			fieldAnswer:    d.Answer,
-		}); err != nil {
+	}
+	if ix.done == nil {
+		if err := e.startIndex(ix, e.an.built); err != nil {
 			return err
+		}
+		if ix.done == nil {
+			return errors.New("a guide text has no terms") // cannot happen: each was just analysed
 		}
 	}
 	// Bleve analyses (finding the terms in built) and indexes the batch
 	// while the figures below are computed.
-	indexed := make(chan error, 1)
-	go func() { indexed <- idx.Batch(batch) }()
-	e.n = float64(len(order))
+	e.n = float64(len(ix.order))
 	e.idf = make(map[string]float64, len(df))
 	for t, n := range df {
 		e.idf[t] = math.Log(1 + e.n/float64(n))
@@ -542,7 +603,7 @@ func (e *Engine) buildIndex() error {
 			q.norm = math.Sqrt(q.norm)
 		}
 	}
-	err = <-indexed
+	err := <-ix.done
 	e.an.built, e.an.segCache = nil, nil // from here on, only questions are analysed
 	return err
 }

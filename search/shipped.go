@@ -25,19 +25,26 @@ import (
 //	words as segmented, separated by tabs;
 //	# exact N: for each text of exactTexts in order, its exactKey;
 //	# stems N: every English word of the segments that gets stemmed, a
-//	tab, and its Snowball stem, in byte order.
+//	tab, and its Snowball stem, in byte order;
+//	# terms N: for each distinct text of allEntryTexts in order, its
+//	search terms (analyzer.guideTerms), separated by tabs.
 //
-// Reading it instead of segmenting, normalising and stemming is most of
-// what an engine over the shipped guides saves at start; it also spares
-// loading OpenCC's tables for the one guide question in Cantonese
-// characters.
+// Reading it instead of segmenting, normalising, stemming and analysing is
+// most of what an engine over the shipped guides saves at start, and with
+// the terms known from the start, Bleve indexes them while the analyzer is
+// built; it also spares loading OpenCC's tables for the one guide question
+// in Cantonese characters.
 //
 //go:embed dict/shipped-analysis.txt
 var shippedText string
 
+// useShippedAnalysis lets tests build an engine over the shipped guides
+// the long way, to compare.
+var useShippedAnalysis = true
+
 // analysisVersion changes whenever what shippedText holds, or how it is
 // computed, changes in a way the key would not otherwise show.
-const analysisVersion = "analysis-2"
+const analysisVersion = "analysis-3"
 
 // analysisKey identifies the analysis of the guides with the given hash:
 // their lean dictionary's key (guides, lexicon, word list, derivation)
@@ -52,11 +59,13 @@ type shippedAnalysis struct {
 	segments  string   // lines for loadSegments
 	exactKeys []string // for exactIndex
 	stems     string   // lines for loadStems
+	// terms are the terms of every guide text (see buildIndex).
+	terms map[string][]string
 }
 
 // shippedFor returns the embedded analysis if it was made for the guides
-// with the given hash.
-func shippedFor(guidesHash string) (shippedAnalysis, bool) {
+// with the given hash, whose entries' texts are allTexts (allEntryTexts).
+func shippedFor(guidesHash string, allTexts []string) (shippedAnalysis, bool) {
 	first, rest, ok := strings.Cut(shippedText, "\n")
 	if !ok || first != "# key "+analysisKey(guidesHash) {
 		return shippedAnalysis{}, false
@@ -70,6 +79,10 @@ func shippedFor(guidesHash string) (shippedAnalysis, bool) {
 		return shippedAnalysis{}, false
 	}
 	stems, rest, ok := section(rest, "stems")
+	if !ok {
+		return shippedAnalysis{}, false
+	}
+	termLines, rest, ok := section(rest, "terms")
 	if !ok || rest != "" {
 		return shippedAnalysis{}, false
 	}
@@ -78,7 +91,43 @@ func shippedFor(guidesHash string) (shippedAnalysis, bool) {
 	for i, k := range keys {
 		keys[i] = k[:len(k)-1]
 	}
-	return shippedAnalysis{segments: segments, exactKeys: keys, stems: stems}, true
+	terms := readTerms(allTexts, termLines)
+	if terms == nil {
+		return shippedAnalysis{}, false
+	}
+	return shippedAnalysis{segments: segments, exactKeys: keys, stems: stems, terms: terms}, true
+}
+
+// readTerms reads the terms section for the distinct texts of texts; nil
+// if it does not fit them.
+func readTerms(texts []string, lines string) map[string][]string {
+	// One array holds every term: the terms are substrings of lines.
+	all := make([]string, 0, strings.Count(lines, "\t")+strings.Count(lines, "\n"))
+	out := make(map[string][]string, len(texts))
+	for _, t := range texts {
+		if _, ok := out[t]; ok {
+			continue
+		}
+		line, rest, ok := strings.Cut(lines, "\n")
+		if !ok {
+			return nil
+		}
+		lines = rest
+		start := len(all)
+		for line != "" {
+			var term string
+			term, line, _ = strings.Cut(line, "\t")
+			if term == "" {
+				return nil
+			}
+			all = append(all, term)
+		}
+		out[t] = all[start:len(all):len(all)]
+	}
+	if lines != "" {
+		return nil
+	}
+	return out
 }
 
 // section cuts the section called name off the front of s: its lines, each
@@ -102,9 +151,11 @@ func section(s, name string) (lines, rest string, ok bool) {
 }
 
 // formatAnalysis writes shippedText for guides with the given hash: the
-// segmentation of texts by an analyzer that segments (see
-// analyzerTexts), and the exact-match keys of exact (see exactTexts).
-func formatAnalysis(guidesHash string, a *analyzer, texts []string, exact []idText) string {
+// segmentation of texts by an analyzer that segments (see analyzerTexts),
+// the exact-match keys of exact (see exactTexts), and the terms of
+// entryTexts (allEntryTexts) by the same analyzer once it has learnt the
+// guides.
+func formatAnalysis(guidesHash string, a *analyzer, texts []string, exact []idText, entryTexts []string) string {
 	var seg strings.Builder
 	seen := map[string]bool{}
 	stems := map[string]string{}
@@ -133,6 +184,16 @@ func formatAnalysis(guidesHash string, a *analyzer, texts []string, exact []idTe
 	for _, w := range slices.Sorted(maps.Keys(stems)) {
 		b.WriteString(w + "\t" + stems[w] + "\n")
 	}
+	var terms strings.Builder
+	seen = map[string]bool{}
+	for _, t := range entryTexts {
+		if seen[t] {
+			continue
+		}
+		seen[t] = true
+		terms.WriteString(strings.Join(a.guideTerms(t), "\t") + "\n")
+	}
+	fmt.Fprintf(&b, "# terms %d\n%s", len(seen), terms.String())
 	return b.String()
 }
 
