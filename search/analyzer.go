@@ -630,10 +630,11 @@ func (a *analyzer) knownHan(w string) bool {
 // starting at toks[0] that is not a known word, holds an unknown word, and
 // sounds like a known word.
 func (a *analyzer) correctHan(toks []rawToken) (int, string, bool) {
+	var key []byte
 	for n := min(4, len(toks)); n >= 1; n-- {
-		var b strings.Builder
 		unknown := false
 		ok := true
+		runes, size := 0, 0
 		for _, t := range toks[:n] {
 			if t.latin || a.stop[t.text] {
 				// A stopword is a word the question means ("怎么回" is 怎么
@@ -644,17 +645,30 @@ func (a *analyzer) correctHan(toks []rawToken) (int, string, bool) {
 			if !a.knownHan(t.text) {
 				unknown = true
 			}
-			b.WriteString(t.text)
+			runes += utf8.RuneCountInString(t.text)
+			size += len(t.text)
 		}
-		s := b.String()
-		runes := utf8.RuneCountInString(s)
-		if !ok || !unknown || runes < 2 || runes > 6 || a.knownHan(s) {
+		// Most runs fail these checks: the words are joined only after.
+		if !ok || !unknown || runes < 2 || runes > 6 {
+			continue
+		}
+		s := toks[0].text
+		if n > 1 {
+			var b strings.Builder
+			b.Grow(size)
+			for _, t := range toks[:n] {
+				b.WriteString(t.text)
+			}
+			s = b.String()
+		}
+		if a.knownHan(s) {
 			continue
 		}
 		if a.isWord(s) {
 			continue // a real word that sounds alike (回复, not 恢复)
 		}
-		if w, found := a.pinyinOf[pinyinKey(s)]; found && w != s {
+		key = appendPinyinKey(key[:0], s)
+		if w, found := a.pinyinOf[string(key)]; found && w != s {
 			return n, w, true
 		}
 	}

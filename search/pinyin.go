@@ -120,15 +120,18 @@ func runeReading(r rune) string {
 
 // pinyinKey is the reading of s's Chinese characters, syllables separated
 // by spaces; characters without a reading are left out.
-func pinyinKey(s string) string {
-	var b strings.Builder
+func pinyinKey(s string) string { return string(appendPinyinKey(nil, s)) }
+
+// appendPinyinKey appends pinyinKey(s) to dst.
+func appendPinyinKey(dst []byte, s string) []byte {
+	start := len(dst)
 	for _, r := range s {
 		if v := runeReading(r); v != "" {
-			if b.Len() > 0 {
-				b.WriteByte(' ')
+			if len(dst) > start {
+				dst = append(dst, ' ')
 			}
-			b.WriteString(v)
+			dst = append(dst, v...)
 		}
 	}
-	return b.String()
+	return dst
 }
