@@ -71,6 +71,9 @@ type analyzer struct {
 	// built is written only before Bleve's (concurrent) analysis starts.
 	segCache map[string][]rawToken
 	built    map[string][]string
+	// shipped says the analyzer was read from the shipped analysis: it
+	// has learnt the guides and its correction targets already.
+	shipped bool
 }
 
 // rawToken is a word as segmented, before the lexicon.
@@ -119,12 +122,13 @@ func newAnalyzer(seg *pendingSegmenter, lex *knowledge.Lexicon, guideTexts []str
 	if lex == nil {
 		lex = &knowledge.Lexicon{}
 	}
-	all := analyzerTexts(lex, guideTexts)
-	if pre == nil || !a.loadSegments(all, pre.segments) {
-		a.presegment(all)
-	} else {
-		a.loadStems(pre.stems)
-		a.built = pre.terms
+	// The shipped analysis holds the lexicon's segmentation and stems now,
+	// and what learning the guides gives once the lexicon is read (below).
+	shipped := pre != nil && a.loadSegments(analyzerTexts(lex, nil), pre.segments) && a.loadStems(pre.stems)
+	if !shipped {
+		a.segCache = map[string][]rawToken{}
+		a.stemOf = make(map[string]string, len(guideTexts))
+		a.presegment(analyzerTexts(lex, guideTexts))
 	}
 	for _, w := range lex.Brands {
 		a.brands[w] = true
@@ -148,8 +152,12 @@ func newAnalyzer(seg *pendingSegmenter, lex *knowledge.Lexicon, guideTexts []str
 	}
 	// Single words first: a phrase is matched on the concepts of its words,
 	// so "删掉帐号" meets "删除账户" through 删除 + 账号.
-	a.concept = make(map[string]string, len(all)/2)
-	a.terms = make(map[string]bool, len(all)/2)
+	nTerms := 0
+	for _, g := range lex.Synonyms {
+		nTerms += len(g)
+	}
+	a.concept = make(map[string]string, nTerms)
+	a.terms = make(map[string]bool, nTerms)
 	var multi [][2]string
 	a.conceptNames = map[string]bool{}
 	for _, group := range lex.Synonyms {
@@ -190,6 +198,17 @@ func newAnalyzer(seg *pendingSegmenter, lex *knowledge.Lexicon, guideTexts []str
 			u.name = strings.Join(names, " + ")
 			a.uncovered = append(a.uncovered, u)
 		}
+	}
+	// Only now: splitting unknown words, which the vocabulary turns on,
+	// does not apply to the lexicon's own terms.
+	if shipped && a.loadVocabulary(pre.vocabulary) && a.loadTargets(pre.targets) {
+		a.built = pre.terms
+		a.shipped = true
+	} else if shipped {
+		// Cannot happen (shippedFor checks the sections): learn the
+		// guides the long way, from their segmentation.
+		a.latinVocab, a.latinStems, a.hanVocab, a.latinByLen, a.pinyinOf = nil, nil, nil, nil, nil
+		a.presegment(guideTexts)
 	}
 	return a
 }
@@ -548,9 +567,14 @@ func (a *analyzer) learn(text string) {
 // any word of the guides would "fix" everyday words into fragments of
 // guide sentences (现在 → 先在).
 func (a *analyzer) indexTargets(lex *knowledge.Lexicon) {
+	n := 0
+	for _, g := range lex.Synonyms {
+		n += len(g)
+	}
 	a.latinByLen = map[int][]string{}
-	a.pinyinOf = map[string]string{}
-	seen := map[string]bool{}
+	a.pinyinOf = make(map[string]string, n/2)
+	seen := make(map[string]bool, n)
+	var key []byte
 	for _, g := range lex.Synonyms {
 		for _, term := range g {
 			for _, t := range a.segment(term) {
@@ -562,10 +586,10 @@ func (a *analyzer) indexTargets(lex *knowledge.Lexicon) {
 				case t.latin && isASCIIWord(t.text) && len(t.text) >= 4:
 					a.latinByLen[len(t.text)] = append(a.latinByLen[len(t.text)], t.text)
 				case !t.latin && utf8.RuneCountInString(t.text) >= 2:
-					key := pinyinKey(t.text)
-					prev, ok := a.pinyinOf[key]
+					key = appendPinyinKey(key[:0], t.text)
+					prev, ok := a.pinyinOf[string(key)]
 					if !ok || a.hanVocab[t.text] > a.hanVocab[prev] || (a.hanVocab[t.text] == a.hanVocab[prev] && t.text < prev) {
-						a.pinyinOf[key] = t.text
+						a.pinyinOf[string(key)] = t.text
 					}
 				}
 			}

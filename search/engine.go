@@ -254,8 +254,10 @@ func New(base *knowledge.Base, cfg Config) (*Engine, error) {
 	}
 	an := newAnalyzer(seg, lex, guideTexts, pre)
 	an.realWords = realWords
-	learnAll(an, lex, guideTexts)
-	an.indexTargets(lex)
+	if !an.shipped {
+		learnAll(an, lex, guideTexts)
+		an.indexTargets(lex)
+	}
 	e.an = an
 	if err := e.buildIndex(ix); err != nil {
 		if e.index != nil {

@@ -5,7 +5,6 @@ import (
 	_ "embed"
 	"encoding/hex"
 	"fmt"
-	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -16,24 +15,29 @@ import (
 
 // shippedText is what the engine would compute at every start from the
 // shipped guides alone, made ahead of time (go generate;
-// TestShippedAnalysis keeps it fresh and checks that reading it gives what
-// computing gives). Its first line is "# key " and the key it was made for
-// (see analysisKey); then two sections, each a header line with its number
-// of lines:
+// TestShippedAnalysis keeps it fresh, and TestShippedAnalysisAnswersAlike
+// checks that an engine built from it is the one built without). Its first
+// line is "# key " and the key it was made for (see analysisKey); then
+// sections, each a header line with its number of lines:
 //
-//	# segments N: for each distinct text of analyzerTexts in order, its
-//	words as segmented, separated by tabs;
+//	# segments N: for each distinct lexicon term (analyzerTexts without
+//	guide texts) in order, its words as segmented, separated by tabs;
 //	# exact N: for each text of exactTexts in order, its exactKey;
-//	# stems N: every English word of the segments that gets stemmed, a
-//	tab, and its Snowball stem, in byte order;
+//	# stems N: every English word of the guides and the lexicon, a tab,
+//	and its stem (analyzer.stemOf), in byte order;
+//	# vocabulary N: what learning the guides gives, in byte order:
+//	"L\tword\tcount" (latinVocab), "H\tword\tcount" (hanVocab),
+//	"S\tstem" (latinStems);
+//	# targets N: the spelling correction targets, in byte order:
+//	"P\treading\tword" (pinyinOf), "W\tword" (latinByLen);
 //	# terms N: for each distinct text of allEntryTexts in order, its
 //	search terms (analyzer.guideTerms), separated by tabs.
 //
-// Reading it instead of segmenting, normalising, stemming and analysing is
-// most of what an engine over the shipped guides saves at start, and with
-// the terms known from the start, Bleve indexes them while the analyzer is
-// built; it also spares loading OpenCC's tables for the one guide question
-// in Cantonese characters.
+// Reading it instead of segmenting, normalising, stemming, learning and
+// analysing the guides is most of what an engine over the shipped guides
+// saves at start, and with the terms known from the start, Bleve indexes
+// them while the analyzer is built; it also spares loading OpenCC's tables
+// for the one guide question in Cantonese characters.
 //
 //go:embed dict/shipped-analysis.txt
 var shippedText string
@@ -44,7 +48,7 @@ var useShippedAnalysis = true
 
 // analysisVersion changes whenever what shippedText holds, or how it is
 // computed, changes in a way the key would not otherwise show.
-const analysisVersion = "analysis-3"
+const analysisVersion = "analysis-4"
 
 // analysisKey identifies the analysis of the guides with the given hash:
 // their lean dictionary's key (guides, lexicon, word list, derivation)
@@ -59,6 +63,8 @@ type shippedAnalysis struct {
 	segments  string   // lines for loadSegments
 	exactKeys []string // for exactIndex
 	stems     string   // lines for loadStems
+	// Lines for loadVocabulary and loadTargets.
+	vocabulary, targets string
 	// terms are the terms of every guide text (see buildIndex).
 	terms map[string][]string
 }
@@ -82,6 +88,14 @@ func shippedFor(guidesHash string, allTexts []string) (shippedAnalysis, bool) {
 	if !ok {
 		return shippedAnalysis{}, false
 	}
+	vocabulary, rest, ok := section(rest, "vocabulary")
+	if !ok {
+		return shippedAnalysis{}, false
+	}
+	targets, rest, ok := section(rest, "targets")
+	if !ok {
+		return shippedAnalysis{}, false
+	}
 	termLines, rest, ok := section(rest, "terms")
 	if !ok || rest != "" {
 		return shippedAnalysis{}, false
@@ -95,7 +109,7 @@ func shippedFor(guidesHash string, allTexts []string) (shippedAnalysis, bool) {
 	if terms == nil {
 		return shippedAnalysis{}, false
 	}
-	return shippedAnalysis{segments: segments, exactKeys: keys, stems: stems, terms: terms}, true
+	return shippedAnalysis{segments: segments, exactKeys: keys, stems: stems, vocabulary: vocabulary, targets: targets, terms: terms}, true
 }
 
 // readTerms reads the terms section for the distinct texts of texts; nil
@@ -150,60 +164,141 @@ func section(s, name string) (lines, rest string, ok bool) {
 	return s[:end], s[end:], true
 }
 
-// formatAnalysis writes shippedText for guides with the given hash: the
-// segmentation of texts by an analyzer that segments (see analyzerTexts),
-// the exact-match keys of exact (see exactTexts), and the terms of
-// entryTexts (allEntryTexts) by the same analyzer once it has learnt the
-// guides.
-func formatAnalysis(guidesHash string, a *analyzer, texts []string, exact []idText, entryTexts []string) string {
-	var seg strings.Builder
-	seen := map[string]bool{}
-	stems := map[string]string{}
-	for _, t := range texts {
-		if seen[t] {
-			continue
-		}
-		seen[t] = true
-		for i, tok := range a.segment(t) {
-			if i > 0 {
-				seg.WriteByte('\t')
-			}
-			seg.WriteString(tok.text)
-			if stemmed(tok) {
-				stems[tok.text] = a.stem(tok)
-			}
-		}
-		seg.WriteByte('\n')
-	}
+// formatAnalysis writes shippedText for guides with the given hash and
+// lexicon, from an analyzer that has segmented them, learnt them and
+// indexed its correction targets (the long way), and the exact-match texts
+// (exactTexts).
+func formatAnalysis(guidesHash string, a *analyzer, lex *knowledge.Lexicon, guideTexts []string, exact []idText) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "# key %s\n# segments %d\n%s# exact %d\n", analysisKey(guidesHash), len(seen), seg.String(), len(exact))
-	for _, t := range exact {
-		b.WriteString(exactKey(t.text) + "\n")
-	}
-	fmt.Fprintf(&b, "# stems %d\n", len(stems))
-	for _, w := range slices.Sorted(maps.Keys(stems)) {
-		b.WriteString(w + "\t" + stems[w] + "\n")
-	}
-	var terms strings.Builder
-	seen = map[string]bool{}
-	for _, t := range entryTexts {
-		if seen[t] {
-			continue
+	fmt.Fprintf(&b, "# key %s\n", analysisKey(guidesHash))
+	writeSection := func(name string, lines []string) {
+		fmt.Fprintf(&b, "# %s %d\n", name, len(lines))
+		for _, l := range lines {
+			b.WriteString(l + "\n")
 		}
-		seen[t] = true
-		terms.WriteString(strings.Join(a.guideTerms(t), "\t") + "\n")
 	}
-	fmt.Fprintf(&b, "# terms %d\n%s", len(seen), terms.String())
+	var lines []string
+	seen := map[string]bool{}
+	for _, t := range analyzerTexts(lex, nil) {
+		if !seen[t] {
+			seen[t] = true
+			lines = append(lines, strings.Join(texts(a.segment(t)), "\t"))
+		}
+	}
+	writeSection("segments", lines)
+
+	lines = nil
+	for _, t := range exact {
+		lines = append(lines, exactKey(t.text))
+	}
+	writeSection("exact", lines)
+
+	lines = nil
+	for w, st := range a.stemOf {
+		lines = append(lines, w+"\t"+st)
+	}
+	slices.Sort(lines)
+	writeSection("stems", lines)
+
+	lines = nil
+	for w, n := range a.latinVocab {
+		lines = append(lines, fmt.Sprintf("L\t%s\t%d", w, n))
+	}
+	for w, n := range a.hanVocab {
+		lines = append(lines, fmt.Sprintf("H\t%s\t%d", w, n))
+	}
+	for st := range a.latinStems {
+		lines = append(lines, "S\t"+st)
+	}
+	slices.Sort(lines)
+	writeSection("vocabulary", lines)
+
+	lines = nil
+	for key, w := range a.pinyinOf {
+		lines = append(lines, "P\t"+key+"\t"+w)
+	}
+	for _, ws := range a.latinByLen {
+		for _, w := range ws {
+			lines = append(lines, "W\t"+w)
+		}
+	}
+	slices.Sort(lines)
+	writeSection("targets", lines)
+
+	lines = nil
+	seen = map[string]bool{}
+	for _, t := range guideTexts {
+		if !seen[t] {
+			seen[t] = true
+			lines = append(lines, strings.Join(a.guideTerms(t), "\t"))
+		}
+	}
+	writeSection("terms", lines)
 	return b.String()
 }
 
 // loadStems fills the stem cache from lines made by formatAnalysis.
-func (a *analyzer) loadStems(lines string) {
+func (a *analyzer) loadStems(lines string) bool {
 	for line := range strings.Lines(lines) {
-		if w, st, ok := strings.Cut(strings.TrimSuffix(line, "\n"), "\t"); ok {
-			a.stemOf[w] = st
+		w, st, ok := strings.Cut(strings.TrimSuffix(line, "\n"), "\t")
+		if !ok {
+			return false
+		}
+		a.stemOf[w] = st
+	}
+	return true
+}
+
+// loadVocabulary sets what learning the guides gives from lines made by
+// formatAnalysis.
+func (a *analyzer) loadVocabulary(lines string) bool {
+	n := strings.Count(lines, "\n")
+	latin, han, stems := make(map[string]int, n/3), make(map[string]int, n/2), make(map[string]bool, n/3)
+	for line := range strings.Lines(lines) {
+		kind, rest, _ := strings.Cut(strings.TrimSuffix(line, "\n"), "\t")
+		if kind == "S" {
+			stems[rest] = true
+			continue
+		}
+		w, count, _ := strings.Cut(rest, "\t")
+		c, err := strconv.Atoi(count)
+		switch {
+		case err != nil || w == "":
+			return false
+		case kind == "L":
+			latin[w] = c
+		case kind == "H":
+			han[w] = c
+		default:
+			return false
 		}
 	}
+	a.latinVocab, a.hanVocab, a.latinStems = latin, han, stems
+	return true
+}
+
+// loadTargets sets the spelling correction targets from lines made by
+// formatAnalysis.
+func (a *analyzer) loadTargets(lines string) bool {
+	pinyinOf := make(map[string]string, strings.Count(lines, "\n"))
+	byLen := map[int][]string{}
+	for line := range strings.Lines(lines) {
+		kind, rest, _ := strings.Cut(strings.TrimSuffix(line, "\n"), "\t")
+		switch kind {
+		case "P":
+			key, w, ok := strings.Cut(rest, "\t")
+			if !ok {
+				return false
+			}
+			pinyinOf[key] = w
+		case "W":
+			byLen[len(rest)] = append(byLen[len(rest)], rest) // in byte order
+		default:
+			return false
+		}
+	}
+	a.pinyinOf, a.latinByLen = pinyinOf, byLen
+	return true
 }
 
 // loadSegments fills the segmentation cache for texts from lines made by

@@ -35,8 +35,8 @@ func TestShippedAnalysis(t *testing.T) {
 	guideTexts := allEntryTexts(base)
 	segmenting := newAnalyzer(loadSegmenter(gseDict), lex, guideTexts, nil)
 	learnAll(segmenting, lex, guideTexts)
-	all := analyzerTexts(lex, guideTexts)
-	want := formatAnalysis(base.Hash(), segmenting, all, exactTexts(base), guideTexts)
+	segmenting.indexTargets(lex)
+	want := formatAnalysis(base.Hash(), segmenting, lex, guideTexts, exactTexts(base))
 	if *update {
 		if err := os.WriteFile("dict/shipped-analysis.txt", []byte(want), 0o644); err != nil {
 			t.Fatal(err)
@@ -54,14 +54,12 @@ func TestShippedAnalysis(t *testing.T) {
 		t.Error("the shipped analysis is offered for other guides")
 	}
 
+	lexTexts := analyzerTexts(lex, nil)
 	reading := &analyzer{}
-	if !reading.loadSegments(all, pre.segments) {
-		t.Fatal("the shipped segmentation does not fit the shipped texts")
+	if !reading.loadSegments(lexTexts, pre.segments) {
+		t.Fatal("the shipped segmentation does not fit the lexicon's terms")
 	}
-	if got, want := len(reading.segCache), len(segmenting.segCache); got != want {
-		t.Errorf("%d texts read, %d segmented", got, want)
-	}
-	for _, text := range all {
+	for _, text := range lexTexts {
 		got, want := reading.segCache[text], segmenting.segCache[text]
 		if len(got) != len(want) {
 			t.Errorf("%q: read %v, segmented %v", text, got, want)
@@ -75,8 +73,7 @@ func TestShippedAnalysis(t *testing.T) {
 	}
 
 	reading.stemOf = map[string]string{}
-	reading.loadStems(pre.stems)
-	if len(reading.stemOf) == 0 {
+	if !reading.loadStems(pre.stems) || len(reading.stemOf) == 0 {
 		t.Error("no stems")
 	}
 	for w, st := range reading.stemOf {
@@ -104,18 +101,20 @@ func TestShippedFor(t *testing.T) {
 	saved := shippedText
 	defer func() { shippedText = saved }()
 	key := "# key " + analysisKey("h") + "\n"
+	const tail = "# vocabulary 0\n# targets 0\n"
 	for _, c := range []struct {
 		name, text string
 		ok         bool
 	}{
-		{"whole", key + "# segments 2\na\tb\n\n# exact 2\nab\n\n# stems 1\nwords\tword\n# terms 2\nx\ty\n\n", true},
+		{"whole", key + "# segments 2\na\tb\n\n# exact 2\nab\n\n# stems 1\nwords\tword\n" + tail + "# terms 2\nx\ty\n\n", true},
 		{"no stems", key + "# segments 2\na\tb\n\n# exact 2\nab\n\n", false},
-		{"no terms", key + "# segments 2\na\tb\n\n# exact 2\nab\n\n# stems 1\nwords\tword\n", false},
-		{"terms cut", key + "# segments 2\na\tb\n\n# exact 2\nab\n\n# stems 1\nwords\tword\n# terms 1\nx\ty\n", false},
+		{"no vocabulary", key + "# segments 2\na\tb\n\n# exact 2\nab\n\n# stems 1\nwords\tword\n# targets 0\n# terms 2\nx\ty\n\n", false},
+		{"no terms", key + "# segments 2\na\tb\n\n# exact 2\nab\n\n# stems 1\nwords\tword\n" + tail, false},
+		{"terms cut", key + "# segments 2\na\tb\n\n# exact 2\nab\n\n# stems 1\nwords\tword\n" + tail + "# terms 1\nx\ty\n", false},
 		{"no sections", key, false},
 		{"segments cut", key + "# segments 3\na\tb\n\n# exact 0\n", false},
-		{"exact cut", key + "# segments 1\na\n# exact 2\nab\n# stems 0\n# terms 2\n\n\n", false},
-		{"extra", key + "# segments 1\na\n# exact 1\nab\n# stems 0\n# terms 2\n\n\nx\n", false},
+		{"exact cut", key + "# segments 1\na\n# exact 2\nab\n# stems 0\n" + tail + "# terms 2\n\n\n", false},
+		{"extra", key + "# segments 1\na\n# exact 1\nab\n# stems 0\n" + tail + "# terms 2\n\n\nx\n", false},
 		{"bad count", key + "# segments x\na\n# exact 0\n", false},
 		{"other key", "# key 0\n# segments 0\n# exact 0\n", false},
 	} {
@@ -243,6 +242,13 @@ func TestShippedAnalysisAnswersAlike(t *testing.T) {
 		t.Error("the engines' entries, weights or exact-match keys differ")
 	}
 	fa, sa := fast.an, slow.an
+	if !fa.shipped || sa.shipped {
+		t.Fatalf("shipped analysis used: %v and %v, want true and false", fa.shipped, sa.shipped)
+	}
+	if !maps.Equal(fa.latinStems, sa.latinStems) || !maps.Equal(fa.stop, sa.stop) || !reflect.DeepEqual(fa.stopPhrases, sa.stopPhrases) ||
+		!maps.Equal(fa.brands, sa.brands) || !maps.Equal(fa.oos, sa.oos) || !maps.Equal(fa.subject, sa.subject) || !maps.Equal(fa.conceptNames, sa.conceptNames) {
+		t.Error("the analyzers' lexicons differ")
+	}
 	if !maps.Equal(fa.latinVocab, sa.latinVocab) || !maps.Equal(fa.hanVocab, sa.hanVocab) || !maps.Equal(fa.stemOf, sa.stemOf) ||
 		!maps.Equal(fa.pinyinOf, sa.pinyinOf) || !maps.Equal(fa.concept, sa.concept) || !maps.Equal(fa.terms, sa.terms) ||
 		!reflect.DeepEqual(fa.uncovered, sa.uncovered) || !reflect.DeepEqual(fa.phrases, sa.phrases) || !reflect.DeepEqual(fa.latinByLen, sa.latinByLen) {
