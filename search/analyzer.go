@@ -111,7 +111,7 @@ type analysis struct {
 func newAnalyzer(seg *pendingSegmenter, lex *knowledge.Lexicon, guideTexts []string, pre *shippedAnalysis) *analyzer {
 	a := &analyzer{
 		segCache:    map[string][]rawToken{},
-		stemOf:      make(map[string]string, len(guideTexts)),
+		stemOf:      map[string]string{},
 		pending:     seg,
 		stop:        map[string]bool{},
 		brands:      map[string]bool{},
@@ -127,7 +127,7 @@ func newAnalyzer(seg *pendingSegmenter, lex *knowledge.Lexicon, guideTexts []str
 	shipped := pre != nil && a.loadSegments(analyzerTexts(lex, nil), pre.segments) && a.loadStems(pre.stems)
 	if !shipped {
 		a.segCache = map[string][]rawToken{}
-		a.stemOf = make(map[string]string, len(guideTexts))
+		a.stemOf = map[string]string{}
 		a.presegment(analyzerTexts(lex, guideTexts))
 	}
 	for _, w := range lex.Brands {
@@ -542,12 +542,9 @@ func (a *analyzer) guideTerms(text string) []string {
 // "corrected", and the lexicon's words they use most win ties.
 func (a *analyzer) learn(text string) {
 	if a.latinVocab == nil {
-		// Sized for guides with about as many words as texts (the
-		// shipped ones): growing a map costs more than filling it.
-		n := len(a.segCache) / 3
-		a.latinVocab = make(map[string]int, n)
-		a.latinStems = make(map[string]bool, n)
-		a.hanVocab = make(map[string]int, n)
+		a.latinVocab = map[string]int{}
+		a.latinStems = map[string]bool{}
+		a.hanVocab = map[string]int{}
 	}
 	for _, t := range a.segment(text) {
 		switch {

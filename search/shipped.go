@@ -239,6 +239,7 @@ func formatAnalysis(guidesHash string, a *analyzer, lex *knowledge.Lexicon, guid
 
 // loadStems fills the stem cache from lines made by formatAnalysis.
 func (a *analyzer) loadStems(lines string) bool {
+	a.stemOf = make(map[string]string, strings.Count(lines, "\n"))
 	for line := range strings.Lines(lines) {
 		w, st, ok := strings.Cut(strings.TrimSuffix(line, "\n"), "\t")
 		if !ok {
