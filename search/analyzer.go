@@ -856,7 +856,8 @@ const tokenizerType = "faqbot"
 
 // tokenSource is where Bleve's tokenizer finds a text's terms: the guide
 // texts' terms, all computed before Bleve analyses any (startIndex checks
-// that none is missing) and not changed while it does.
+// that none is missing) and not changed while it does; dropped once the
+// index is built.
 type tokenSource struct {
 	built map[string][]string
 }

@@ -606,7 +606,9 @@ func (e *Engine) buildIndex(ix *indexing) error {
 		}
 	}
 	err := <-ix.done
-	e.an.built, e.an.segCache = nil, nil // from here on, only questions are analysed
+	// From here on, only questions are analysed (and Bleve analyses
+	// nothing: questions are term queries).
+	e.an.built, e.an.segCache, ix.src.built = nil, nil, nil
 	return err
 }
 
