@@ -82,7 +82,7 @@ eval: build
 bench: build
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/askcli-gse ./cmd/askcli
 	$(GO) test -tags=$(TAGS) -run '^$$' -bench . -benchmem -count 5 ./search/
-	$(GO) run -tags=$(TAGS) ./search/internal/benchreport -askcli $(BIN)/askcli -naive $(BIN)/askcli-gse -devset $(DEVSET)
+	$(GO) run -tags=$(TAGS) ./search/internal/benchreport -askcli $(BIN)/askcli -naive $(BIN)/askcli-gse -faqbot $(BIN)/faqbot -devset $(DEVSET)
 
 # Each fuzz target for FUZZTIME (make test runs their seed corpora:
 # the f.Add seeds and testdata/fuzz/<target>/ beside each package). A

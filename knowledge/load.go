@@ -27,8 +27,12 @@ const MaxGuideFiles = 1000
 // engine builds from them grows with their size.
 const MaxTotalSize = 8 << 20
 
-// Shipped loads the guides built into the binary.
+// Shipped loads the guides built into the binary: from the snapshot made
+// of them ahead of time (see shippedSnapshot) while they are unchanged.
 func Shipped() (*Base, error) {
+	if b := shippedSnapshot(); b != nil {
+		return b, nil
+	}
 	sub, err := fs.Sub(guidesFS, "guides")
 	if err != nil {
 		return nil, fmt.Errorf("shipped guides: %w", err)

@@ -15,7 +15,6 @@ import (
 	"github.com/blevesearch/snowballstem"
 	"github.com/blevesearch/snowballstem/english"
 	"github.com/go-ego/gse"
-	"github.com/mozillazg/go-pinyin"
 
 	"faqbot/knowledge"
 )
@@ -34,7 +33,10 @@ import (
 //     concepts to its own (删掉 帐号 → 删除 账号 → 删除账户), so 登出, sign
 //     out and 下线 become one term.
 type analyzer struct {
+	// seg segments text; while the engine is built, it may still be
+	// loading in pending (see segmenter).
 	seg         *gse.Segmenter
+	pending     *pendingSegmenter
 	stop        map[string]bool
 	brands      map[string]bool
 	oos         map[string]bool
@@ -53,14 +55,15 @@ type analyzer struct {
 	latinVocab map[string]int  // surface word → occurrences in the guides
 	latinStems map[string]bool // their stems
 	// stemOf caches the stem of every English word of the guides and the
-	// lexicon; written only while they are learnt, before any concurrent use.
+	// lexicon; written only while the engine is built, before any
+	// concurrent use.
 	stemOf     map[string]string
 	latinByLen map[int][]string // correction targets by length
 	hanVocab   map[string]int   // Chinese words of two or more characters
 	pinyinOf   map[string]string
 	// realWords are dictionary words that sound like a lexicon term, kept
 	// apart from gse's dictionary; nil when gse has the whole dictionary.
-	realWords map[string]bool
+	realWords *wordSet
 
 	// While the engine is built, segCache holds the segmentation of every
 	// guide text and lexicon term (each is segmented once, then learnt,
@@ -68,6 +71,9 @@ type analyzer struct {
 	// built is written only before Bleve's (concurrent) analysis starts.
 	segCache map[string][]rawToken
 	built    map[string][]string
+	// shipped says the analyzer was read from the shipped analysis: it
+	// has learnt the guides and its correction targets already.
+	shipped bool
 }
 
 // rawToken is a word as segmented, before the lexicon.
@@ -85,6 +91,7 @@ type Correction struct {
 // analysis is what the analyzer makes of one text.
 type analysis struct {
 	normalized  string
+	simplified  string   // normalized in Simplified characters, as segmented
 	raw         []string // segmentation, for explanations
 	terms       []string // search terms, in order, possibly repeated
 	corrections []Correction
@@ -98,11 +105,14 @@ type analysis struct {
 
 // newAnalyzer builds the analyzer for the lexicon. guideTexts are the guide
 // texts it will learn and index: they are segmented now, on every core,
-// together with the lexicon's terms.
-func newAnalyzer(seg *gse.Segmenter, lex *knowledge.Lexicon, guideTexts []string) *analyzer {
+// together with the lexicon's terms — or, for guides analysed ahead of time
+// (pre, see shippedText), read from that. seg is the gse segmenter, possibly
+// still loading.
+func newAnalyzer(seg *pendingSegmenter, lex *knowledge.Lexicon, guideTexts []string, pre *shippedAnalysis) *analyzer {
 	a := &analyzer{
 		segCache:    map[string][]rawToken{},
-		seg:         seg,
+		stemOf:      map[string]string{},
+		pending:     seg,
 		stop:        map[string]bool{},
 		brands:      map[string]bool{},
 		oos:         map[string]bool{},
@@ -112,18 +122,14 @@ func newAnalyzer(seg *gse.Segmenter, lex *knowledge.Lexicon, guideTexts []string
 	if lex == nil {
 		lex = &knowledge.Lexicon{}
 	}
-	all := append([]string{}, guideTexts...)
-	for _, g := range lex.Synonyms {
-		all = append(all, g...)
+	// The shipped analysis holds the lexicon's segmentation and stems now,
+	// and what learning the guides gives once the lexicon is read (below).
+	shipped := pre != nil && a.loadSegments(analyzerTexts(lex, nil), pre.segments) && a.loadStems(pre.stems)
+	if !shipped {
+		a.segCache = map[string][]rawToken{}
+		a.stemOf = map[string]string{}
+		a.presegment(analyzerTexts(lex, guideTexts))
 	}
-	all = append(all, lex.Stopwords...)
-	all = append(all, lex.OutOfScope...)
-	for _, g := range lex.Uncovered {
-		for _, t := range g {
-			all = append(all, strings.TrimPrefix(t, "-"))
-		}
-	}
-	a.presegment(all)
 	for _, w := range lex.Brands {
 		a.brands[w] = true
 	}
@@ -146,8 +152,12 @@ func newAnalyzer(seg *gse.Segmenter, lex *knowledge.Lexicon, guideTexts []string
 	}
 	// Single words first: a phrase is matched on the concepts of its words,
 	// so "删掉帐号" meets "删除账户" through 删除 + 账号.
-	a.concept = map[string]string{}
-	a.terms = map[string]bool{}
+	nTerms := 0
+	for _, g := range lex.Synonyms {
+		nTerms += len(g)
+	}
+	a.concept = make(map[string]string, nTerms)
+	a.terms = make(map[string]bool, nTerms)
 	var multi [][2]string
 	a.conceptNames = map[string]bool{}
 	for _, group := range lex.Synonyms {
@@ -193,6 +203,17 @@ func newAnalyzer(seg *gse.Segmenter, lex *knowledge.Lexicon, guideTexts []string
 			a.uncovered = append(a.uncovered, u)
 		}
 	}
+	// Only now: splitting unknown words, which the vocabulary turns on,
+	// does not apply to the lexicon's own terms.
+	if shipped && a.loadVocabulary(pre.vocabulary) && a.loadTargets(pre.targets) {
+		a.built = pre.terms
+		a.shipped = true
+	} else if shipped {
+		// Cannot happen (shippedFor checks the sections): learn the
+		// guides the long way, from their segmentation.
+		a.latinVocab, a.latinStems, a.hanVocab, a.latinByLen, a.pinyinOf = nil, nil, nil, nil, nil
+		a.presegment(guideTexts)
+	}
 	return a
 }
 
@@ -202,6 +223,23 @@ func newAnalyzer(seg *gse.Segmenter, lex *knowledge.Lexicon, guideTexts []string
 type uncoveredTopic struct {
 	name          string
 	terms, unless []string
+}
+
+// analyzerTexts returns every text the analyzer segments while it is
+// built, in a fixed order: the guide texts, then the lexicon's terms.
+func analyzerTexts(lex *knowledge.Lexicon, guideTexts []string) []string {
+	all := append([]string{}, guideTexts...)
+	for _, g := range lex.Synonyms {
+		all = append(all, g...)
+	}
+	all = append(all, lex.Stopwords...)
+	all = append(all, lex.OutOfScope...)
+	for _, g := range lex.Uncovered {
+		for _, t := range g {
+			all = append(all, strings.TrimPrefix(t, "-"))
+		}
+	}
+	return all
 }
 
 // presegment fills the segmentation cache for texts, spreading the work
@@ -232,6 +270,16 @@ func (a *analyzer) presegment(texts []string) {
 	}
 }
 
+// segmenter returns the gse segmenter, waiting for it while it loads;
+// nil if it failed to load (New then fails too).
+func (a *analyzer) segmenter() *gse.Segmenter {
+	if a.pending != nil {
+		seg, _ := a.pending.wait()
+		return seg
+	}
+	return a.seg
+}
+
 // segment normalises text and splits it into words, keeping only words that
 // hold a letter or a digit.
 func (a *analyzer) segment(text string) []rawToken {
@@ -246,7 +294,11 @@ func (a *analyzer) segment(text string) []rawToken {
 }
 
 func (a *analyzer) segmentNormalized(s string) []rawToken {
-	segs := a.seg.Segment([]byte(s))
+	seg := a.segmenter()
+	if seg == nil {
+		return nil
+	}
+	segs := seg.Segment([]byte(s))
 	out := make([]rawToken, 0, len(segs))
 	for _, sg := range segs {
 		w := sg.Token().Text()
@@ -298,22 +350,37 @@ func texts(toks []rawToken) []string {
 	return out
 }
 
+// dropStop returns toks without stopwords and stopword phrases: toks itself
+// when it holds none (the words are never changed in place).
 func (a *analyzer) dropStop(toks []rawToken) []rawToken {
-	out := toks[:0:0]
+	var out []rawToken // made at the first word dropped
 	for i := 0; i < len(toks); i++ {
-		t := toks[i]
-		if a.subject[t.text] {
+		n := 0
+		switch {
+		case a.subject[toks[i].text]:
+			n = -1 // the app's name: kept as subjectMark
+		case a.stop[toks[i].text]:
+			n = 1
+		default:
+			n = a.stopPhrases.match(toks[i:])
+		}
+		if n == 0 {
+			if out != nil {
+				out = append(out, toks[i])
+			}
+			continue
+		}
+		if out == nil {
+			out = append(make([]rawToken, 0, len(toks)), toks[:i]...)
+		}
+		if n < 0 {
 			out = append(out, rawToken{text: subjectMark})
 			continue
 		}
-		if a.stop[t.text] {
-			continue
-		}
-		if n := a.stopPhrases.match(toks[i:]); n > 0 {
-			i += n - 1
-			continue
-		}
-		out = append(out, t)
+		i += n - 1
+	}
+	if out == nil {
+		return toks
 	}
 	return out
 }
@@ -328,7 +395,7 @@ func (a *analyzer) stems(toks []rawToken) []string {
 }
 
 func (a *analyzer) stem(t rawToken) string {
-	if !t.latin || utf8.RuneCountInString(t.text) < 3 || !isASCIIWord(t.text) {
+	if !stemmed(t) {
 		return t.text
 	}
 	if st, ok := a.stemOf[t.text]; ok {
@@ -336,7 +403,17 @@ func (a *analyzer) stem(t rawToken) string {
 	}
 	env := snowballstem.NewEnv(t.text)
 	english.Stem(env)
-	return env.Current()
+	st := env.Current()
+	if a.segCache != nil && a.stemOf != nil {
+		a.stemOf[t.text] = st // building: the same words come back
+	}
+	return st
+}
+
+// stemmed reports whether t is a word Snowball stems: English, three
+// letters or more.
+func stemmed(t rawToken) bool {
+	return t.latin && utf8.RuneCountInString(t.text) >= 3 && isASCIIWord(t.text)
 }
 
 func isASCIIWord(s string) bool {
@@ -354,7 +431,8 @@ func isASCIIWord(s string) bool {
 func (a *analyzer) analyze(text string, maxRunes int, correct bool) analysis {
 	var an analysis
 	an.normalized = normalizeText(text, maxRunes)
-	toks := a.splitUnknown(a.segmentNormalized(toSimplified(an.normalized)))
+	an.simplified = toSimplified(an.normalized)
+	toks := a.splitUnknown(a.segmentNormalized(an.simplified))
 	an.raw = texts(toks)
 	for i, t := range toks {
 		switch {
@@ -427,11 +505,16 @@ func (a *analyzer) splitUnknown(toks []rawToken) []rawToken {
 	if a.hanVocab == nil {
 		return toks // still learning the guides
 	}
-	out := toks[:0:0]
-	for _, t := range toks {
+	var out []rawToken // made at the first word split; toks itself if none is
+	for k, t := range toks {
 		if t.latin || utf8.RuneCountInString(t.text) < 2 || a.knownHan(t.text) {
-			out = append(out, t)
+			if out != nil {
+				out = append(out, t)
+			}
 			continue
+		}
+		if out == nil {
+			out = append(make([]rawToken, 0, len(toks)+4), toks[:k]...)
 		}
 		runes := []rune(t.text)
 		for i := 0; i < len(runes); {
@@ -445,6 +528,9 @@ func (a *analyzer) splitUnknown(toks []rawToken) []rawToken {
 			out = append(out, rawToken{text: string(runes[i : i+n])})
 			i += n
 		}
+	}
+	if out == nil {
+		return toks
 	}
 	return out
 }
@@ -469,7 +555,6 @@ func (a *analyzer) learn(text string) {
 	if a.latinVocab == nil {
 		a.latinVocab = map[string]int{}
 		a.latinStems = map[string]bool{}
-		a.stemOf = map[string]string{}
 		a.hanVocab = map[string]int{}
 	}
 	for _, t := range a.segment(text) {
@@ -490,9 +575,14 @@ func (a *analyzer) learn(text string) {
 // any word of the guides would "fix" everyday words into fragments of
 // guide sentences (现在 → 先在).
 func (a *analyzer) indexTargets(lex *knowledge.Lexicon) {
+	n := 0
+	for _, g := range lex.Synonyms {
+		n += len(g)
+	}
 	a.latinByLen = map[int][]string{}
-	a.pinyinOf = map[string]string{}
-	seen := map[string]bool{}
+	a.pinyinOf = make(map[string]string, n/2)
+	seen := make(map[string]bool, n)
+	var key []byte
 	for _, g := range lex.Synonyms {
 		for _, term := range g {
 			for _, t := range a.segment(term) {
@@ -504,10 +594,10 @@ func (a *analyzer) indexTargets(lex *knowledge.Lexicon) {
 				case t.latin && isASCIIWord(t.text) && len(t.text) >= 4:
 					a.latinByLen[len(t.text)] = append(a.latinByLen[len(t.text)], t.text)
 				case !t.latin && utf8.RuneCountInString(t.text) >= 2:
-					key := pinyinKey(t.text)
-					prev, ok := a.pinyinOf[key]
+					key = appendPinyinKey(key[:0], t.text)
+					prev, ok := a.pinyinOf[string(key)]
 					if !ok || a.hanVocab[t.text] > a.hanVocab[prev] || (a.hanVocab[t.text] == a.hanVocab[prev] && t.text < prev) {
-						a.pinyinOf[key] = t.text
+						a.pinyinOf[string(key)] = t.text
 					}
 				}
 			}
@@ -516,37 +606,6 @@ func (a *analyzer) indexTargets(lex *knowledge.Lexicon) {
 	for _, ws := range a.latinByLen {
 		sort.Strings(ws)
 	}
-}
-
-// pinyinArgs reads every character in its most common reading, without
-// tones: a homophone typed by mistake shares the syllables, often not the
-// tone (推出 tuī chū for 退出 tuì chū).
-var pinyinArgs = pinyin.NewArgs()
-
-// runePinyin caches the reading of each character: go-pinyin formats every
-// reading it returns, and a question's characters repeat across spans.
-var runePinyin sync.Map // rune → string
-
-func pinyinKey(s string) string {
-	var b strings.Builder
-	for _, r := range s {
-		p, ok := runePinyin.Load(r)
-		if !ok {
-			py := pinyin.LazyPinyin(string(r), pinyinArgs)
-			v := ""
-			if len(py) > 0 {
-				v = py[0]
-			}
-			p, _ = runePinyin.LoadOrStore(r, v)
-		}
-		if v := p.(string); v != "" {
-			if b.Len() > 0 {
-				b.WriteByte(' ')
-			}
-			b.WriteString(v)
-		}
-	}
-	return b.String()
 }
 
 // correct fixes misspelt words in a question: a Chinese word (or run of
@@ -584,10 +643,14 @@ func (a *analyzer) correct(toks []rawToken, an *analysis) []rawToken {
 // dictionary), or, with the lean dictionary, one of the real words kept
 // apart for this check.
 func (a *analyzer) isWord(s string) bool {
-	if a.realWords[s] {
+	if a.realWords != nil && a.realWords.has(s) {
 		return true
 	}
-	_, _, ok := a.seg.Find(s)
+	seg := a.segmenter()
+	if seg == nil {
+		return false
+	}
+	_, _, ok := seg.Find(s)
 	return ok
 }
 
@@ -599,10 +662,11 @@ func (a *analyzer) knownHan(w string) bool {
 // starting at toks[0] that is not a known word, holds an unknown word, and
 // sounds like a known word.
 func (a *analyzer) correctHan(toks []rawToken) (int, string, bool) {
+	var key []byte
 	for n := min(4, len(toks)); n >= 1; n-- {
-		var b strings.Builder
 		unknown := false
 		ok := true
+		runes, size := 0, 0
 		for _, t := range toks[:n] {
 			if t.latin || a.stop[t.text] {
 				// A stopword is a word the question means ("怎么回" is 怎么
@@ -613,17 +677,30 @@ func (a *analyzer) correctHan(toks []rawToken) (int, string, bool) {
 			if !a.knownHan(t.text) {
 				unknown = true
 			}
-			b.WriteString(t.text)
+			runes += utf8.RuneCountInString(t.text)
+			size += len(t.text)
 		}
-		s := b.String()
-		runes := utf8.RuneCountInString(s)
-		if !ok || !unknown || runes < 2 || runes > 6 || a.knownHan(s) {
+		// Most runs fail these checks: the words are joined only after.
+		if !ok || !unknown || runes < 2 || runes > 6 {
+			continue
+		}
+		s := toks[0].text
+		if n > 1 {
+			var b strings.Builder
+			b.Grow(size)
+			for _, t := range toks[:n] {
+				b.WriteString(t.text)
+			}
+			s = b.String()
+		}
+		if a.knownHan(s) {
 			continue
 		}
 		if a.isWord(s) {
 			continue // a real word that sounds alike (回复, not 恢复)
 		}
-		if w, found := a.pinyinOf[pinyinKey(s)]; found && w != s {
+		key = appendPinyinKey(key[:0], s)
+		if w, found := a.pinyinOf[string(key)]; found && w != s {
 			return n, w, true
 		}
 	}
@@ -749,20 +826,29 @@ func (t *phraseTrie) match(toks []rawToken) int {
 	return best
 }
 
-// rewrite replaces every longest matching sequence by its concept.
+// rewrite replaces every longest matching sequence by its concept. It
+// returns seq itself when nothing matches.
 func (t *phraseTrie) rewrite(seq []string) []string {
-	out := make([]string, 0, len(seq))
+	var out []string // made at the first match
 	for i := 0; i < len(seq); {
 		matchLen, concept := t.longest(seq, i)
 		if matchLen <= 0 {
-			out = append(out, seq[i])
+			if out != nil {
+				out = append(out, seq[i])
+			}
 			i++
 			continue
+		}
+		if out == nil {
+			out = append(make([]string, 0, len(seq)), seq[:i]...)
 		}
 		if concept != "" {
 			out = append(out, concept)
 		}
 		i += matchLen
+	}
+	if out == nil {
+		return seq
 	}
 	return out
 }
@@ -772,22 +858,38 @@ func (t *phraseTrie) rewrite(seq []string) []string {
 
 const tokenizerType = "faqbot"
 
-type bleveTokenizer struct{ a *analyzer }
+// tokenSource is where Bleve's tokenizer finds a text's terms: the guide
+// texts' terms, all computed before Bleve analyses any (startIndex checks
+// that none is missing) and not changed while it does; dropped once the
+// index is built.
+type tokenSource struct {
+	built map[string][]string
+}
+
+type bleveTokenizer struct{ src *tokenSource }
 
 func (t bleveTokenizer) Tokenize(input []byte) bleveanalysis.TokenStream {
-	terms, ok := t.a.built[string(input)]
-	if !ok {
-		terms = t.a.analyze(string(input), 0, false).terms
+	terms := t.src.built[string(input)]
+	// One allocation each for the tokens and their bytes (no token filter
+	// changes them).
+	size := 0
+	for _, term := range terms {
+		size += len(term)
 	}
-	out := make(bleveanalysis.TokenStream, 0, len(terms))
+	buf := make([]byte, 0, size)
+	toks := make([]bleveanalysis.Token, len(terms))
+	out := make(bleveanalysis.TokenStream, len(terms))
 	for i, term := range terms {
-		out = append(out, &bleveanalysis.Token{
-			Term:     []byte(term),
+		start := len(buf)
+		buf = append(buf, term...)
+		toks[i] = bleveanalysis.Token{
+			Term:     buf[start:len(buf):len(buf)],
 			Position: i + 1,
 			Start:    0,
 			End:      len(input),
 			Type:     bleveanalysis.AlphaNumeric,
-		})
+		}
+		out[i] = &toks[i]
 	}
 	return out
 }
@@ -796,11 +898,11 @@ func init() {
 	// The analyzer travels in the tokenizer's config: the index is built in
 	// memory and its mapping is never serialised.
 	err := registry.RegisterTokenizer(tokenizerType, func(config map[string]interface{}, _ *registry.Cache) (bleveanalysis.Tokenizer, error) {
-		a, ok := config["analyzer"].(*analyzer)
+		src, ok := config["source"].(*tokenSource)
 		if !ok {
-			return nil, fmt.Errorf("tokenizer %s needs its analyzer", tokenizerType)
+			return nil, fmt.Errorf("tokenizer %s needs its token source", tokenizerType)
 		}
-		return bleveTokenizer{a}, nil
+		return bleveTokenizer{src}, nil
 	})
 	if err != nil {
 		panic(err)

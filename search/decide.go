@@ -226,7 +226,7 @@ func (e *Engine) traditional(en *knowledge.Entry) *knowledge.Entry {
 func (e *Engine) replyLang(an *analysis, hint knowledge.Lang) knowledge.Lang {
 	switch {
 	case an.hanRunes > 0 && an.hanRunes >= an.latinWords:
-		if countTraditional(an.normalized) > 0 {
+		if countTraditional(an.normalized, an.simplified) > 0 {
 			return knowledge.TraditionalChinese
 		}
 		return knowledge.SimplifiedChinese
@@ -247,10 +247,14 @@ func hasLetter(s string) bool {
 	return false
 }
 
-// countTraditional counts the characters that change when the text is
-// converted to Simplified: characters only Traditional writing uses.
-func countTraditional(s string) int {
-	simp := []rune(toSimplified(s))
+// countTraditional counts the characters that change when the text s is
+// converted to Simplified (simplified, toSimplified(s)): characters only
+// Traditional writing uses.
+func countTraditional(s, simplified string) int {
+	if s == simplified {
+		return 0
+	}
+	simp := []rune(simplified)
 	orig := []rune(s)
 	if len(simp) != len(orig) {
 		return 1 // a phrase conversion changed the length: Traditional

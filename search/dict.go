@@ -2,6 +2,7 @@ package search
 
 //go:generate go run ./internal/gendict dict/zh.txt.gz
 //go:generate go test -tags ne -run TestShippedLeanDictionary . -args -update
+//go:generate go test -tags ne -run TestShippedAnalysis . -args -update
 
 import (
 	"bufio"
@@ -15,6 +16,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 
@@ -300,18 +302,34 @@ const realWordsMarker = "# real words"
 // splitDictionary separates dictionary text into what gse loads and the
 // set of real words kept only for spelling correction (nil when the text
 // has none: a full dictionary, where gse knows every word).
-func splitDictionary(dict string) (gseText string, realWords map[string]bool) {
+func splitDictionary(dict string) (gseText string, realWords *wordSet) {
 	i := strings.Index(dict, "\n"+realWordsMarker+"\n")
 	if i < 0 {
 		return dict, nil
 	}
-	realWords = map[string]bool{}
-	for _, w := range strings.Split(dict[i+len(realWordsMarker)+2:], "\n") {
-		if w != "" {
-			realWords[w] = true
+	return dict[:i+1], &wordSet{text: dict[i+len(realWordsMarker)+2:]}
+}
+
+// wordSet is a set of words kept as text, one a line, and looked up in a
+// map made on first use: only spelling correction needs the real words,
+// and not every question is corrected.
+type wordSet struct {
+	text string
+	once sync.Once
+	set  map[string]bool
+}
+
+// has reports whether w is one of the words.
+func (s *wordSet) has(w string) bool {
+	s.once.Do(func() {
+		s.set = make(map[string]bool, strings.Count(s.text, "\n")+1)
+		for w := range strings.Lines(s.text) {
+			if w = strings.TrimSuffix(w, "\n"); w != "" {
+				s.set[w] = true
+			}
 		}
-	}
-	return dict[:i+1], realWords
+	})
+	return s.set[w]
 }
 
 // soundsLike reports whether word, two to six Chinese characters, has one
@@ -346,6 +364,31 @@ func substrings(texts []string) map[string]struct{} {
 		}
 	}
 	return set
+}
+
+// pendingSegmenter is a gse segmenter loading in the background: the
+// engine's other work at start does not need it when the guides were
+// segmented ahead of time, so on two cores it costs no time.
+type pendingSegmenter struct {
+	done chan struct{}
+	seg  *gse.Segmenter
+	err  error
+}
+
+// loadSegmenter starts loading a gse segmenter from dictionary text.
+func loadSegmenter(dict string) *pendingSegmenter {
+	p := &pendingSegmenter{done: make(chan struct{})}
+	go func() {
+		defer close(p.done)
+		p.seg, p.err = newSegmenter(dict)
+	}()
+	return p
+}
+
+// wait returns the segmenter once it is loaded.
+func (p *pendingSegmenter) wait() (*gse.Segmenter, error) {
+	<-p.done
+	return p.seg, p.err
 }
 
 // newSegmenter builds a gse segmenter from dictionary text, without gse's

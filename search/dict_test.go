@@ -10,7 +10,7 @@ import (
 	"faqbot/knowledge"
 )
 
-var update = flag.Bool("update", false, "rewrite dict/shipped-lean.txt")
+var update = flag.Bool("update", false, "rewrite the files made ahead of time in dict/ (with -run naming the test that checks them)")
 
 // TestShippedLeanDictionary checks that the embedded lean dictionary is the
 // one the shipped guides derive today; -update rewrites it.

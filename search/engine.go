@@ -224,79 +224,131 @@ func New(base *knowledge.Base, cfg Config) (*Engine, error) {
 	if err != nil {
 		return nil, fmt.Errorf("search: %w", err)
 	}
+	// Work that needs nothing else runs beside the rest: the segmenter
+	// (which, with the guides segmented ahead of time, only questions
+	// need) and the exact-match keys.
 	gseDict, realWords := splitDictionary(dict)
-	seg, err := newSegmenter(gseDict)
-	if err != nil {
-		return nil, fmt.Errorf("search: %w", err)
-	}
-	var guideTexts []string
-	for _, e := range base.Entries() {
-		guideTexts = append(guideTexts, entryTexts(&e)...)
-	}
-	an := newAnalyzer(seg, lex, guideTexts)
-	an.realWords = realWords
-	for _, t := range guideTexts {
-		an.learn(t)
-	}
-	for _, g := range lex.Synonyms {
-		for _, t := range g {
-			an.learn(t)
+	seg := loadSegmenter(gseDict)
+	guideTexts := allEntryTexts(base)
+	var pre *shippedAnalysis
+	if source == "embedded" && useShippedAnalysis {
+		if sa, ok := shippedFor(base.Hash(), guideTexts); ok {
+			pre = &sa
 		}
 	}
-	for _, t := range append(append([]string{}, lex.Stopwords...), lex.OutOfScope...) {
-		an.learn(t)
+	var exactKeys []string
+	if pre != nil {
+		exactKeys = pre.exactKeys
 	}
-	for _, g := range lex.Uncovered {
-		for _, t := range g {
-			an.learn(strings.TrimPrefix(t, "-"))
-		}
-	}
-	an.indexTargets(lex)
+	exact := make(chan map[string]string, 1)
+	go func() { exact <- exactIndex(base, exactKeys) }()
 
 	platforms := map[string][]string{}
 	for concept, ps := range lex.Platforms {
 		platforms[strings.ReplaceAll(concept, " ", "_")] = ps
 	}
-	e := &Engine{base: base, an: an, cfg: cfg, platforms: platforms, dictSource: source, docs: map[string]*docInfo{}, tradCache: map[string]*knowledge.Entry{}, byLang: map[knowledge.Lang]bool{}}
-	if err := e.buildIndex(); err != nil {
+	e := &Engine{base: base, cfg: cfg, platforms: platforms, dictSource: source, docs: map[string]*docInfo{}, tradCache: map[string]*knowledge.Entry{}, byLang: map[knowledge.Lang]bool{}}
+	ix := e.groupDocs()
+	if pre != nil {
+		// With every guide text's terms known, Bleve indexes them while
+		// the analyzer is built.
+		if err := e.startIndex(ix, pre.terms); err != nil {
+			return nil, fmt.Errorf("search: build index: %w", err)
+		}
+	}
+	an := newAnalyzer(seg, lex, guideTexts, pre)
+	an.realWords = realWords
+	if !an.shipped {
+		learnAll(an, lex, guideTexts)
+		an.indexTargets(lex)
+	}
+	e.an = an
+	if err := e.buildIndex(ix); err != nil {
 		if e.index != nil {
 			e.index.Close()
 		}
 		return nil, fmt.Errorf("search: build index: %w", err)
 	}
+	e.exact = <-exact
+	if an.seg, err = seg.wait(); err != nil {
+		e.index.Close()
+		return nil, fmt.Errorf("search: %w", err)
+	}
+	an.pending = nil
 	e.buildQuestionsModel()
-	e.buildExact()
 	return e, nil
 }
 
-// buildExact indexes every title and alternate question by its key. A key
-// two entries share belongs to neither: the search decides.
-func (e *Engine) buildExact() {
-	e.exact = map[string]string{}
-	ambiguous := map[string]bool{}
-	for _, en := range e.base.Entries() {
-		for _, q := range append([]string{en.Title}, en.Questions...) {
-			k := exactKey(q)
-			if k == "" || ambiguous[k] {
-				continue
-			}
-			if id, ok := e.exact[k]; ok && id != en.ID {
-				delete(e.exact, k)
-				ambiguous[k] = true
-				continue
-			}
-			e.exact[k] = en.ID
+// exactIndex maps every title and alternate question by its key to its
+// entry. A key two entries share belongs to neither: the search decides.
+// keys, when not nil, are the keys of exactTexts(base), made ahead of time.
+func exactIndex(base *knowledge.Base, keys []string) map[string]string {
+	texts := exactTexts(base)
+	if len(keys) != len(texts) {
+		keys = make([]string, len(texts))
+		for i, t := range texts {
+			keys[i] = exactKey(t.text)
 		}
 	}
+	exact := make(map[string]string, len(keys))
+	ambiguous := map[string]bool{}
+	for i, k := range keys {
+		id := texts[i].id
+		if k == "" || ambiguous[k] {
+			continue
+		}
+		if prev, ok := exact[k]; ok && prev != id {
+			delete(exact, k)
+			ambiguous[k] = true
+			continue
+		}
+		exact[k] = id
+	}
+	return exact
+}
+
+// idText is a title or alternate question and its entry.
+type idText struct{ id, text string }
+
+// exactTexts returns every title and alternate question, in order.
+func exactTexts(base *knowledge.Base) []idText {
+	var out []idText
+	for _, en := range base.Entries() {
+		out = append(out, idText{en.ID, en.Title})
+		for _, q := range en.Questions {
+			out = append(out, idText{en.ID, q})
+		}
+	}
+	return out
 }
 
 // exactKey is a text reduced to its letters and digits, normalised and in
 // Simplified characters: "Who are you?" and "who are you" share it.
 func exactKey(s string) string {
-	s = toSimplified(normalizeText(s, MaxQueryRunes))
+	return lettersAndDigits(toSimplified(normalizeText(s, MaxQueryRunes)))
+}
+
+// questionKey is exactKey(question), from the question's analysis when it
+// was normalised the same way (no need to normalise and convert it twice).
+func (e *Engine) questionKey(question string, an *analysis) string {
+	if e.cfg.MaxQueryRunes == MaxQueryRunes {
+		return lettersAndDigits(an.simplified)
+	}
+	return exactKey(question)
+}
+
+// lettersAndDigits returns s without the characters that are neither.
+func lettersAndDigits(s string) string {
+	keep := func(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) }
+	i := strings.IndexFunc(s, func(r rune) bool { return !keep(r) })
+	if i < 0 {
+		return s
+	}
 	var b strings.Builder
-	for _, r := range s {
-		if unicode.IsLetter(r) || unicode.IsDigit(r) {
+	b.Grow(len(s))
+	b.WriteString(s[:i])
+	for _, r := range s[i:] {
+		if keep(r) {
 			b.WriteRune(r)
 		}
 	}
@@ -333,16 +385,103 @@ func dictionaryInputs(base *knowledge.Base) (texts, terms []string) {
 	return texts, terms
 }
 
+// learnAll has the analyzer learn the words of the guides and the lexicon.
+func learnAll(an *analyzer, lex *knowledge.Lexicon, guideTexts []string) {
+	for _, t := range guideTexts {
+		an.learn(t)
+	}
+	for _, g := range lex.Synonyms {
+		for _, t := range g {
+			an.learn(t)
+		}
+	}
+	for _, t := range append(append([]string{}, lex.Stopwords...), lex.OutOfScope...) {
+		an.learn(t)
+	}
+	for _, g := range lex.Uncovered {
+		for _, t := range g {
+			an.learn(strings.TrimPrefix(t, "-"))
+		}
+	}
+}
+
+// allEntryTexts returns the texts of every entry, in order.
+func allEntryTexts(base *knowledge.Base) []string {
+	var out []string
+	for _, e := range base.Entries() {
+		out = append(out, entryTexts(&e)...)
+	}
+	return out
+}
+
 func entryTexts(e *knowledge.Entry) []string {
 	out := []string{e.Title}
 	out = append(out, e.Questions...)
 	return append(out, e.AnswerText())
 }
 
-func (e *Engine) buildIndex() error {
+// guideDoc is what the index holds of one entry id: its titles, alternate
+// questions and answers in every language. A question in any language (or
+// a mix) meets the entry through the shared concept terms.
+type guideDoc struct {
+	Title, Questions, Answer []string
+}
+
+// indexing is the index of the guides as it is built.
+type indexing struct {
+	order []string             // entry ids, in the guides' order
+	docs  map[string]*guideDoc // by entry id
+	src   *tokenSource         // where Bleve finds the texts' terms
+	done  chan error           // the batch's outcome, once started
+}
+
+// groupDocs gathers the texts of each entry id for the index.
+func (e *Engine) groupDocs() *indexing {
+	ix := &indexing{docs: map[string]*guideDoc{}}
+	for _, en := range e.base.Entries() {
+		e.byLang[en.Lang] = true
+		d, ok := ix.docs[en.ID]
+		if !ok {
+			d = &guideDoc{}
+			ix.docs[en.ID] = d
+			ix.order = append(ix.order, en.ID)
+			e.docs[en.ID] = &docInfo{id: en.ID, kind: en.Kind, terms: map[string]float64{}, platforms: map[string]bool{}}
+		}
+		for _, p := range en.Tag("platform") {
+			e.docs[en.ID].platforms[p] = true
+		}
+		d.Title = append(d.Title, en.Title)
+		d.Questions = append(d.Questions, en.Questions...)
+		if en.Kind == knowledge.FAQ {
+			// A small-talk answer talks about the guides ("I answer
+			// questions about logging out…"): searched, it would answer
+			// them.
+			d.Answer = append(d.Answer, en.AnswerText())
+		}
+	}
+	return ix
+}
+
+// startIndex creates the in-memory index and starts indexing ix's
+// documents in one batch, in the background; built holds the terms of
+// their texts and must not change until the batch is done (ix.done). If
+// built lacks one of the texts, it starts nothing: the analyzer, which
+// Bleve would need for that text, may not be ready.
+func (e *Engine) startIndex(ix *indexing, built map[string][]string) error {
+	for _, id := range ix.order {
+		d := ix.docs[id]
+		for _, list := range [][]string{d.Title, d.Questions, d.Answer} {
+			for _, t := range list {
+				if _, ok := built[t]; !ok {
+					return nil
+				}
+			}
+		}
+	}
+	ix.src = &tokenSource{built: built}
 	im := bleve.NewIndexMapping()
 	im.ScoringModel = "bm25"
-	if err := im.AddCustomTokenizer(analyzerName, map[string]interface{}{"type": tokenizerType, "analyzer": e.an}); err != nil {
+	if err := im.AddCustomTokenizer(analyzerName, map[string]interface{}{"type": tokenizerType, "source": ix.src}); err != nil {
 		return err
 	}
 	if err := im.AddCustomAnalyzer(analyzerName, map[string]interface{}{"type": custom.Name, "tokenizer": analyzerName}); err != nil {
@@ -369,39 +508,31 @@ func (e *Engine) buildIndex() error {
 		return err
 	}
 	e.index = idx
-
-	// One document per entry id, holding every language: a question in any
-	// language (or a mix) meets the entry through the shared concept terms.
-	type doc struct {
-		Title, Questions, Answer []string
-	}
-	docs := map[string]*doc{}
-	var order []string
-	for _, en := range e.base.Entries() {
-		e.byLang[en.Lang] = true
-		d, ok := docs[en.ID]
-		if !ok {
-			d = &doc{}
-			docs[en.ID] = d
-			order = append(order, en.ID)
-			e.docs[en.ID] = &docInfo{id: en.ID, kind: en.Kind, terms: map[string]float64{}, platforms: map[string]bool{}}
-		}
-		for _, p := range en.Tag("platform") {
-			e.docs[en.ID].platforms[p] = true
-		}
-		d.Title = append(d.Title, en.Title)
-		d.Questions = append(d.Questions, en.Questions...)
-		if en.Kind == knowledge.FAQ {
-			// A small-talk answer talks about the guides ("I answer
-			// questions about logging out…"): searched, it would answer
-			// them.
-			d.Answer = append(d.Answer, en.AnswerText())
-		}
-	}
 	batch := idx.NewBatch()
+	for _, id := range ix.order {
+		d := ix.docs[id]
+		// Lists, not joined text: Bleve analyses each element on its
+		// own, which finds it among the built terms.
+		if err := batch.Index(id, map[string]interface{}{
+			fieldTitle:     d.Title,
+			fieldQuestions: d.Questions,
+			fieldAnswer:    d.Answer,
+		}); err != nil {
+			return err
+		}
+	}
+	ix.done = make(chan error, 1)
+	go func() { ix.done <- idx.Batch(batch) }()
+	return nil
+}
+
+// buildIndex computes what the engine knows of each entry (its terms, its
+// questions' terms, the terms' weights) and has the index built: started
+// already, or started here once the terms of every text are known.
+func (e *Engine) buildIndex(ix *indexing) error {
 	df := map[string]int{}
-	for _, id := range order {
-		d := docs[id]
+	for _, id := range ix.order {
+		d := ix.docs[id]
 		info := e.docs[id]
 		for _, t := range append(append([]string{}, d.Title...), d.Questions...) {
 			set := map[string]bool{}
@@ -429,22 +560,18 @@ func (e *Engine) buildIndex() error {
 		for term := range info.terms {
 			df[term]++
 		}
-		// Lists, not joined text: Bleve analyses each element on its own,
-		// which finds it among the terms remembered above.
-		if err := batch.Index(id, map[string]interface{}{
-			fieldTitle:     d.Title,
-			fieldQuestions: d.Questions,
-			fieldAnswer:    d.Answer,
-		}); err != nil {
+	}
+	if ix.done == nil {
+		if err := e.startIndex(ix, e.an.built); err != nil {
 			return err
 		}
+		if ix.done == nil {
+			return errors.New("a guide text has no terms") // cannot happen: each was just analysed
+		}
 	}
-	err = idx.Batch(batch)
-	e.an.built, e.an.segCache = nil, nil // from here on, only questions are analysed
-	if err != nil {
-		return err
-	}
-	e.n = float64(len(order))
+	// Bleve analyses (finding the terms in built) and indexes the batch
+	// while the figures below are computed.
+	e.n = float64(len(ix.order))
 	e.idf = make(map[string]float64, len(df))
 	for t, n := range df {
 		e.idf[t] = math.Log(1 + e.n/float64(n))
@@ -483,7 +610,11 @@ func (e *Engine) buildIndex() error {
 			q.norm = math.Sqrt(q.norm)
 		}
 	}
-	return nil
+	err := <-ix.done
+	// From here on, only questions are analysed (and Bleve analyses
+	// nothing: questions are term queries).
+	e.an.built, e.an.segCache, ix.src.built = nil, nil, nil
+	return err
 }
 
 // weightedTerms are a question's terms with their weights.
@@ -573,7 +704,7 @@ func (e *Engine) Answer(ctx context.Context, question string, opts ...AskOption)
 	}
 	an := e.an.analyze(question, e.cfg.MaxQueryRunes, true)
 	lang := e.replyLang(&an, ac.langHint)
-	if id, ok := e.exact[exactKey(question)]; ok && !ac.searchOnly {
+	if id, ok := e.exact[e.questionKey(question, &an)]; ok && !ac.searchOnly {
 		// Asked exactly as the guide lists it.
 		ans, err := e.Lookup(id, lang)
 		ans.Query = question
@@ -792,7 +923,9 @@ func (e *Engine) asksAbout(u uncoveredTopic) bool {
 		if info.kind != knowledge.FAQ {
 			continue
 		}
-		for _, q := range info.questions {
+		// Only the questions holding the topic's first term can be about it.
+		for _, qi := range info.inQuestions[u.terms[0]] {
+			q := info.questions[qi]
 			if u.matches(func(t string) bool { return q.terms[t] }) {
 				return true
 			}

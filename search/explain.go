@@ -62,7 +62,7 @@ func (e *Engine) Explain(ctx context.Context, question string, opts ...AskOption
 			OtherPlatform: c.otherPlatform, Matched: c.matched,
 		})
 	}
-	if id, ok := e.exact[exactKey(question)]; ok && !ac.searchOnly {
+	if id, ok := e.exact[e.questionKey(question, &an)]; ok && !ac.searchOnly {
 		ex.ExactMatch = true
 		ex.Answer, err = e.Lookup(id, ex.Lang)
 		ex.Answer.Query = question

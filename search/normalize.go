@@ -112,8 +112,14 @@ func toSimplified(s string) string {
 // with Taiwan phrasing. On failure it returns s unchanged: a Simplified
 // answer is better than none.
 func toTraditional(s string) string {
+	if !hasHan(s) {
+		return s
+	}
+	if t, ok := shippedTraditional()[s]; ok {
+		return t // the shipped guides' texts: no need to load OpenCC's tables
+	}
 	s2tOnce.Do(func() { s2tConv, s2tErr = opencc.New("s2twp") })
-	if s2tErr != nil || !hasHan(s) {
+	if s2tErr != nil {
 		return s
 	}
 	out, err := s2tConv.Convert(s)

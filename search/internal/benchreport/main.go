@@ -2,10 +2,13 @@
 // lean dictionary against gse's full one, side by side, and the cost curve
 // on synthetic guides of growing size.
 //
-//	benchreport -askcli bin/askcli -naive bin/askcli-gse -devset FILE
+//	benchreport -askcli bin/askcli -naive bin/askcli-gse -faqbot bin/faqbot -devset FILE
 //
 // Times are medians (and p99 where stated) over repeated runs; the machine
-// is shared and noisy, so compare ratios rather than single figures.
+// is shared and noisy, so compare ratios rather than single figures. The
+// load average before and after is printed to say how noisy a run was, and
+// cold starts are given in CPU time too, which a busy machine inflates
+// less than wall time.
 package main
 
 import (
@@ -20,6 +23,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
@@ -40,12 +44,13 @@ func main() {
 	}
 	askcli := flag.String("askcli", "bin/askcli", "askcli built as shipped (-tags ne)")
 	naive := flag.String("naive", "", "askcli built without -tags ne (gse's embedded dictionaries), for its size")
+	faqbot := flag.String("faqbot", "", "faqbot as shipped, for its size")
 	devset := flag.String("devset", "search/testdata/eval/dev.jsonl", "development question set")
 	words := flag.String("words", "search/dict/zh.txt.gz", "word list for synthetic guides")
 	runs := flag.Int("runs", 21, "cold starts per setup (the median is reported)")
 	growth := flag.String("growth", "14,500,5000", "synthetic guide sizes (entries)")
 	flag.Parse()
-	if err := run(*askcli, *naive, *devset, *words, *runs, *growth); err != nil {
+	if err := run(*askcli, *naive, *faqbot, *devset, *words, *runs, *growth); err != nil {
 		fmt.Fprintln(os.Stderr, "benchreport:", err)
 		os.Exit(1)
 	}
@@ -58,7 +63,7 @@ type setup struct {
 
 var setups = []setup{{"lean dictionary", false}, {"gse full dictionary", true}}
 
-func run(askcli, naive, devset, words string, runs int, growth string) error {
+func run(askcli, naive, faqbot, devset, words string, runs int, growth string) error {
 	ctx := context.Background()
 	f, err := os.Open(devset)
 	if err != nil {
@@ -73,7 +78,8 @@ func run(askcli, naive, devset, words string, runs int, growth string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Printf("faqbot performance report — %s, GOMAXPROCS=%d, %s\n\n", runtime.Version(), runtime.GOMAXPROCS(0), time.Now().UTC().Format("2006-01-02"))
+	fmt.Printf("faqbot performance report — %s, GOMAXPROCS=%d, %s, load average %s\n\n", runtime.Version(), runtime.GOMAXPROCS(0), time.Now().UTC().Format("2006-01-02"), loadAverage())
+	defer func() { fmt.Printf("\nload average at the end: %s\n", loadAverage()) }()
 
 	tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "shipped guides\tlean dictionary\tgse full dictionary\tratio\t")
@@ -85,35 +91,63 @@ func run(askcli, naive, devset, words string, runs int, growth string) error {
 		fmt.Fprintf(tw, "%s\t"+format+"\t"+format+"\t%s\t\n", name, a, b, ratio)
 	}
 
-	var cold, rss [2]float64
+	// A Simplified and a Traditional Chinese question: a reply in
+	// Traditional Chinese is converted from the Simplified guide.
+	var cold, cpu, rss, coldTrad, cpuTrad, rssTrad [2]float64
 	for i, s := range setups {
-		args := []string{"-dictionary", "lean", "网页版怎么退出"}
+		dict := "lean"
 		if s.full {
-			args[1] = "full"
+			dict = "full"
 		}
-		cold[i], rss[i], err = coldStart(askcli, args, runs, nil)
+		c, err := coldStart(askcli, []string{"-dictionary", dict, "网页版怎么退出"}, runs, nil)
 		if err != nil {
 			return err
 		}
+		cold[i], cpu[i], rss[i] = c.wall, c.cpu, c.rss
+		if c, err = coldStart(askcli, []string{"-dictionary", dict, "網頁版怎麼登出"}, runs, nil); err != nil {
+			return err
+		}
+		coldTrad[i], cpuTrad[i], rssTrad[i] = c.wall, c.cpu, c.rss
 	}
 	row("askcli cold start, median (ms)", cold[0], cold[1], "%.1f")
+	row("askcli cold start, CPU time (ms)", cpu[0], cpu[1], "%.1f")
 	row("askcli peak RSS (MB)", rss[0], rss[1], "%.1f")
+	row("… in Traditional Chinese (ms)", coldTrad[0], coldTrad[1], "%.1f")
+	row("… its CPU time (ms)", cpuTrad[0], cpuTrad[1], "%.1f")
+	row("… its peak RSS (MB)", rssTrad[0], rssTrad[1], "%.1f")
 
-	var lat [2]latency
-	var qps, build [2]float64
+	var lat, latGC [2]latency
+	var qps, qpsGC, build [2]float64
 	var evals [2]search.EvalReport
 	for i, s := range setups {
 		cfg := search.DefaultConfig()
 		cfg.FullDictionary = s.full
-		start := time.Now()
-		eng, err := search.New(base, cfg)
-		if err != nil {
-			return err
+		// The median of a few builds; the last one is measured further.
+		var builds []float64
+		var eng *search.Engine
+		for b := 0; b < 3; b++ {
+			if eng != nil {
+				eng.Close()
+			}
+			runtime.GC()
+			start := time.Now()
+			if eng, err = search.New(base, cfg); err != nil {
+				return err
+			}
+			builds = append(builds, ms(time.Since(start)))
 		}
-		build[i] = ms(time.Since(start))
+		build[i] = median(builds)
 		qs := questions(cases)
 		lat[i] = measureLatency(ctx, eng, qs, 20)
 		qps[i] = throughput(ctx, eng, qs, 2*time.Second)
+		// The tail and the throughput are mostly a matter of garbage
+		// collection, which a small heap (this process holds little but
+		// the engine) triggers often: the same with the collector running
+		// four times less often.
+		old := debug.SetGCPercent(400)
+		latGC[i] = measureLatency(ctx, eng, qs, 20)
+		qpsGC[i] = throughput(ctx, eng, qs, 2*time.Second)
+		debug.SetGCPercent(old)
 		evals[i], err = search.Evaluate(ctx, eng, cases)
 		if err != nil {
 			return err
@@ -123,8 +157,10 @@ func run(askcli, naive, devset, words string, runs int, growth string) error {
 	row("engine build (ms)", build[0], build[1], "%.1f")
 	row("Answer p50 (µs)", lat[0].p50, lat[1].p50, "%.1f")
 	row("Answer p99 (µs)", lat[0].p99, lat[1].p99, "%.1f")
+	row("Answer p99, GOGC=400 (µs)", latGC[0].p99, latGC[1].p99, "%.1f")
 	row("Answer allocations", lat[0].allocs, lat[1].allocs, "%.0f")
 	row("answers/s, all cores", qps[0], qps[1], "%.0f")
+	row("answers/s, GOGC=400", qpsGC[0], qpsGC[1], "%.0f")
 	if st, err := os.Stat(askcli); err == nil {
 		naiveSize := 0.0
 		if naive != "" {
@@ -133,6 +169,9 @@ func run(askcli, naive, devset, words string, runs int, growth string) error {
 			}
 		}
 		row("binary size (MB)", mb(st.Size()), naiveSize, "%.1f")
+	}
+	if st, err := os.Stat(faqbot); faqbot != "" && err == nil {
+		fmt.Fprintf(tw, "faqbot binary size (MB)\t%.1f\t\t\t\n", mb(st.Size()))
 	}
 	fmt.Fprintf(tw, "answered right (dev set)\t%.1f%%\t%.1f%%\t\t\n", 100*evals[0].AnsweredRight, 100*evals[1].AnsweredRight)
 	fmt.Fprintf(tw, "wrong answers (dev set)\t%.1f%%\t%.1f%%\t\t\n", 100*evals[0].WrongRate, 100*evals[1].WrongRate)
@@ -183,14 +222,14 @@ func run(askcli, naive, devset, words string, runs int, growth string) error {
 		// A fresh cache directory: the first start derives the dictionary
 		// (and caches it), the median start finds it cached.
 		cache, _ := os.MkdirTemp("", "faqbot-cache-")
-		c, r, err := coldStart(askcli, []string{"-guides", dir, qs[0]}, 3, []string{"FAQBOT_CACHE_DIR=" + cache})
+		c, err := coldStart(askcli, []string{"-guides", dir, qs[0]}, 3, []string{"FAQBOT_CACHE_DIR=" + cache})
 		os.RemoveAll(cache)
 		eng.Close()
 		os.RemoveAll(dir)
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(tw, "%d\t%.1f\t%.1f\t%.1f\t%.1f\t%.1f\t%.1f\t%.1f\t\n", n, load, bt, mb(int64(after.HeapAlloc)-int64(before.HeapAlloc)), l.p50, l.p99, c, r)
+		fmt.Fprintf(tw, "%d\t%.1f\t%.1f\t%.1f\t%.1f\t%.1f\t%.1f\t%.1f\t\n", n, load, bt, mb(int64(after.HeapAlloc)-int64(before.HeapAlloc)), l.p50, l.p99, c.wall, c.rss)
 	}
 	tw.Flush()
 	return nil
@@ -199,41 +238,44 @@ func run(askcli, naive, devset, words string, runs int, growth string) error {
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 func mb(b int64) float64         { return float64(b) / (1 << 20) }
 
-// coldStart runs the binary runs times and returns the median wall time
-// from start to exit and the median peak RSS.
+// started is what cold starts measured: medians of wall time from start
+// to exit and of CPU time (user and system) in ms, and of peak RSS in MB.
+type started struct{ wall, cpu, rss float64 }
+
+// coldStart runs the binary runs times and returns the medians.
 //
 // The runs go through a fresh, small copy of this program (-measure): on
 // Linux a child's peak RSS starts from the high-water mark of the process
 // that starts it, and this one holds whole engines by now. The measuring
 // copy is smaller than what it measures, so the maximum is the child's own.
-func coldStart(bin string, args []string, runs int, env []string) (float64, float64, error) {
+func coldStart(bin string, args []string, runs int, env []string) (started, error) {
 	self, err := os.Executable()
 	if err != nil {
-		return 0, 0, err
+		return started{}, err
 	}
 	cmd := exec.Command(self, append([]string{"-measure", strconv.Itoa(runs), bin}, args...)...)
 	cmd.Env = append(os.Environ(), env...)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	if err := cmd.Run(); err != nil {
-		return 0, 0, fmt.Errorf("%s %v: %w\n%s", bin, args, err, errb.String())
+		return started{}, fmt.Errorf("%s %v: %w\n%s", bin, args, err, errb.String())
 	}
-	var times, rss []float64
+	var times, cpu, rss []float64
 	sc := bufio.NewScanner(&out)
 	for sc.Scan() {
-		var t, r float64
-		if _, err := fmt.Sscan(sc.Text(), &t, &r); err == nil {
-			times, rss = append(times, t), append(rss, r)
+		var t, c, r float64
+		if _, err := fmt.Sscan(sc.Text(), &t, &c, &r); err == nil {
+			times, cpu, rss = append(times, t), append(cpu, c), append(rss, r)
 		}
 	}
 	if len(times) == 0 {
-		return 0, 0, fmt.Errorf("no measurements from %s", bin)
+		return started{}, fmt.Errorf("no measurements from %s", bin)
 	}
-	return median(times), median(rss), nil
+	return started{median(times), median(cpu), median(rss)}, nil
 }
 
 // measure runs "RUNS BIN ARGS…" RUNS times and prints, per run, the wall
-// time in ms and the peak RSS in MB.
+// time and the CPU time in ms and the peak RSS in MB.
 func measure(args []string) {
 	runs, err := strconv.Atoi(args[0])
 	if err != nil || len(args) < 2 {
@@ -254,8 +296,18 @@ func measure(args []string) {
 		if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
 			rss = float64(ru.Maxrss) / 1024 // KiB on Linux
 		}
-		fmt.Printf("%.3f %.3f\n", wall, rss)
+		cpu := ms(cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime())
+		fmt.Printf("%.3f %.3f %.3f\n", wall, cpu, rss)
 	}
+}
+
+// loadAverage returns the 1, 5 and 15 minute load averages, or "?".
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if f := strings.Fields(string(b)); err == nil && len(f) >= 3 {
+		return strings.Join(f[:3], " ")
+	}
+	return "?"
 }
 
 func median(xs []float64) float64 {
