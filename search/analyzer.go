@@ -74,6 +74,20 @@ type analyzer struct {
 	// shipped says the analyzer was read from the shipped analysis: it
 	// has learnt the guides and its correction targets already.
 	shipped bool
+	// guideIDF holds the terms of the guides' entries (the engine's
+	// inverse document frequencies), set once the index is built.
+	guideIDF map[string]float64
+}
+
+// inGuides reports whether word w, as a term, is one the guides' entries
+// hold.
+func (a *analyzer) inGuides(w string) bool {
+	t := w
+	if c, ok := a.concept[w]; ok {
+		t = c
+	}
+	_, ok := a.guideIDF[t]
+	return ok
 }
 
 // rawToken is a word as segmented, before the lexicon.
@@ -664,16 +678,20 @@ func (a *analyzer) knownHan(w string) bool {
 func (a *analyzer) correctHan(toks []rawToken) (int, string, bool) {
 	var key []byte
 	for n := min(4, len(toks)); n >= 1; n-- {
-		unknown := false
+		unknown, withStop := false, false
 		ok := true
 		runes, size := 0, 0
-		for _, t := range toks[:n] {
-			if t.latin || a.stop[t.text] {
+		for k, t := range toks[:n] {
+			if t.latin || (a.stop[t.text] && (k == 0 || utf8.RuneCountInString(t.text) > 1)) {
 				// A stopword is a word the question means ("怎么回" is 怎么
-				// + 回, not a misspelt 怎么会).
+				// + 回, not a misspelt 怎么会). A one-character stopword
+				// after a character no word explains may be a misspelt
+				// syllable of the word it starts (帐好 is 帐号), but only
+				// of a word the guides use: 加个 is "add one", not 价格.
 				ok = false
 				break
 			}
+			withStop = withStop || a.stop[t.text]
 			if !a.knownHan(t.text) {
 				unknown = true
 			}
@@ -700,7 +718,7 @@ func (a *analyzer) correctHan(toks []rawToken) (int, string, bool) {
 			continue // a real word that sounds alike (回复, not 恢复)
 		}
 		key = appendPinyinKey(key[:0], s)
-		if w, found := a.pinyinOf[string(key)]; found && w != s {
+		if w, found := a.pinyinOf[string(key)]; found && w != s && (!withStop || a.inGuides(w)) {
 			return n, w, true
 		}
 	}

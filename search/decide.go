@@ -100,14 +100,17 @@ func (e *Engine) decide(question string, an *analysis, lang knowledge.Lang, cand
 }
 
 // sharesDomainWord reports whether the candidate matched one of the
-// lexicon's concepts. A knowledge base without synonyms has none, and every
-// match counts.
+// lexicon's concepts in its title or alternate questions. A knowledge base
+// without synonyms has none, and every match counts.
 func (e *Engine) sharesDomainWord(c scored) bool {
 	if len(e.an.conceptNames) == 0 {
 		return true
 	}
+	info := e.docs[c.id]
 	for _, t := range c.matched {
-		if e.an.lexical(t) {
+		// A concept the entry's answer mentions in passing ("nothing on
+		// your phone changes") is no sign the question is about it.
+		if e.an.lexical(t) && info.terms[t] == 1 {
 			return true
 		}
 	}

@@ -580,6 +580,7 @@ func (e *Engine) buildIndex(ix *indexing) error {
 		}
 	}
 	e.unkW = math.Log(1 + e.n)
+	e.an.guideIDF = e.idf
 	e.chitchatOnly = map[string]bool{}
 	for t := range df {
 		only := true
