@@ -3,10 +3,10 @@
 package knowledge
 
 // snapshotFiles is the shippedFilesHash of the guides the snapshot was made from.
-const snapshotFiles = "36f60c9b050b04bf89a455bb93033e923c8106df31818094d3aae3705aa054b5"
+const snapshotFiles = "ac86c91e9c04d2d41c4b6415e91a888aa072e7f8c84a08fef669341f00aa19d2"
 
 // snapshotHash is their Base.Hash.
-const snapshotHash = "c9d08ad7af5557ce"
+const snapshotHash = "8ee5cfa44ab51c77"
 
 // snapshotEntries are their entries.
 var snapshotEntries = []Entry{
@@ -349,7 +349,8 @@ var snapshotLexicon = Lexicon{
 		[]string{"标签页", "分页", "页签", "页面", "窗口", "tab", "tabs", "window", "browser tab", "视窗", "浏览器窗口", "分页签"},
 		[]string{"忘记", "忘了", "忘", "没退", "没登出", "forgot", "forget", "forgotten", "forgetting", "唔记得", "不记得", "记不得", "未登出", "冇登出", "没退出", "忘咗", "didnt log out", "didnt sign out", "never logged out", "left logged in", "left it logged in", "left signed in"},
 		[]string{"远程", "远端", "遥控", "隔空", "不在旁边", "不在身边", "不在电脑旁边", "不在跟前", "remote", "remotely", "from afar", "not near", "遥距", "不在电脑旁", "不在电脑前", "不在电脑边", "人不在", "离开公司", "已经回家", "回到家", "离职", "已离职", "辞职", "不在公司", "人在外面", "在外面", "不在家", "出门在外", "离开了公司", "quit my job", "left my job", "left the company", "left that job", "from home", "at home", "away from", "not at the computer", "not in front of"},
-		[]string{"为什么", "为何", "为啥", "咋会", "怎么会", "点解", "何必", "干嘛", "干吗", "好处", "用处", "意义", "有什么用", "有啥用", "有需要", "需不需要", "需唔需要", "有冇需要", "有无必要", "有冇必要", "why", "reason", "reasons", "benefit", "benefits", "point", "purpose", "原因", "理由", "有必要", "必要", "何解", "为乜", "有咩用", "有冇用", "necessary", "worth it", "any point"},
+		[]string{"为什么", "为何", "为啥", "咋会", "怎么会", "点解", "干嘛", "干吗", "why", "reason", "reasons", "原因", "理由", "何解", "为乜"},
+		[]string{"有必要", "必要", "何必", "好处", "用处", "意义", "有什么用", "有啥用", "有需要", "需不需要", "需唔需要", "有冇需要", "有无必要", "有冇必要", "有咩用", "有冇用", "benefit", "benefits", "point", "purpose", "necessary", "worth it", "any point"},
 		[]string{"不再使用", "不用了", "不想用", "不想要", "不要了", "不再用", "弃用", "不玩了", "不用的", "闲置", "旧", "过期", "stop using", "quit using", "no longer use", "no longer used", "give up", "old", "unused", "inactive", "stale", "没在用", "唔再用", "不再需要", "长期不用", "not using", "no longer using", "dont use", "take a break", "taking a break", "暂停使用", "暂时不用", "先不用", "戒掉"},
 		[]string{"换手机", "换新手机", "换机", "换新机", "新手机", "换 新 手机", "换 手机", "换 新 iphone", "换 iphone", "换 新 安卓", "换 安卓", "新 iphone", "新 安卓", "换 新 设备", "换设备", "新设备", "换电话", "new phone", "new device", "switch phone", "change phone", "replace phone", "replacing phone", "phone replacement", "upgrade phone", "新机", "换了手机", "换新电话", "换部手机", "换咗手机", "换咗新手机", "买了新手机", "got a new phone", "getting a new phone", "bought a new phone", "new iphone", "new android", "upgrading my phone"},
 		[]string{"出售", "卖", "卖掉", "卖手机", "转卖", "二手", "送人", "回收", "sell", "selling", "sold", "give away", "trade in", "trade-in", "卖咗", "卖二手", "转让", "转手", "送给", "交给家人", "hand down", "hand over", "pass on", "passing on", "giving away", "gave away"},
