@@ -3,10 +3,10 @@
 package knowledge
 
 // snapshotFiles is the shippedFilesHash of the guides the snapshot was made from.
-const snapshotFiles = "ac86c91e9c04d2d41c4b6415e91a888aa072e7f8c84a08fef669341f00aa19d2"
+const snapshotFiles = "772caa9dc1c1e39a1de81f8ed4ef9885504c9fc36ba20d225ca8135ceec061e4"
 
 // snapshotHash is their Base.Hash.
-const snapshotHash = "8ee5cfa44ab51c77"
+const snapshotHash = "9eadb09ca5cfb0ed"
 
 // snapshotEntries are their entries.
 var snapshotEntries = []Entry{
@@ -307,6 +307,7 @@ var snapshotLexicon = Lexicon{
 		[]string{"电脑版", "手提电脑", "桌面版", "客户端", "电脑端", "桌面端", "电脑", "桌面", "笔记本", "笔电", "pc", "desktop", "computer", "laptop", "mac", "macbook", "windows", "pc版", "电脑版本", "台式机", "台式电脑", "桌机", "计算机", "苹果电脑", "mac电脑", "imac", "chromebook", "notebook", "desktop app", "computer app", "pc app"},
 		[]string{"已链接的设备", "别的设备", "其他设备", "其他装置", "其它设备", "别的地方", "其他地方", "other devices", "other device", "another device", "somewhere else", "elsewhere", "已链接设备", "链接的设备", "链接设备", "已关联的设备", "关联设备", "关联的设备", "连接的设备", "已连接的设备", "已连结的装置", "连结的装置", "连结装置", "已连结装置", "已连接设备", "绑定的设备", "绑定设备", "linked devices", "linked device", "connected devices", "connected device", "paired devices", "关联的电脑", "已关联的电脑", "链接的电脑", "已链接的电脑", "连接的电脑", "已连接的电脑", "连结的电脑", "已连结的电脑", "配对的设备", "已配对的设备", "linked computer", "linked computers", "linked pc", "linked laptop", "linked desktop", "linked browser", "paired device", "关联", "已关联", "链接", "已链接", "链结", "已链结", "连结", "已连结", "链结的设备", "已链结的设备", "链结设备"},
 		[]string{"手机", "手机端", "手机版", "手机上", "移动端", "电话", "手机app", "phone", "mobile", "cellphone", "cell phone", "smartphone", "handset", "手提电话", "cell", "mobile phone", "fone", "phn"},
+		[]string{"from phone", "from iphone", "from android"},
 		[]string{"iphone", "苹果手机", "苹果", "ios", "爱疯", "苹果机", "iphone版", "ios版", "apple"},
 		[]string{"安卓", "android", "安桌", "三星", "小米", "华为", "红米", "oppo", "vivo", "谷歌手机", "samsung", "pixel", "xiaomi", "huawei", "安卓机", "安卓版", "一加", "oneplus", "荣耀", "honor", "motorola", "moto", "魅族", "realme", "sony", "nokia", "galaxy"},
 		[]string{"设备", "装置", "机器", "机子", "device", "devices", "gadget"},
@@ -336,7 +337,7 @@ var snapshotLexicon = Lexicon{
 		[]string{"区别", "不同", "差别", "差异", "区分", "一样", "分别", "有何不同", "vs", "versus", "difference", "different", "differ", "compare", "same thing", "一回事", "同一件事", "同一回事", "相同", "有咩分别", "差在哪", "差在哪里"},
 		[]string{"影响", "受影响", "波及", "牵连", "affect", "affected", "impact", "touch"},
 		[]string{"自动", "自行", "自己会", "automatically", "automatic", "auto"},
-		[]string{"所有", "全部", "每个", "每一个", "一次性", "一并", "all", "every", "everywhere", "at once", "each"},
+		[]string{"所有", "全部", "每个", "每一个", "一次性", "一并", "all", "every", "everywhere", "once", "each"},
 		[]string{"收到", "还在收", "还在同步", "还在接收", "仍在收", "接收", "收消息", "收得到", "同步", "收讯息", "receive", "receiving", "received", "sync", "syncing", "synced", "get messages", "getting messages", "弹", "弹出", "弹出来", "跳出来", "进来", "pop up", "popping up", "pops up", "showing up"},
 		[]string{"仍然", "依然", "仍", "依旧", "still", "keep getting", "还一直", "还是一直", "一直还", "还一直在"},
 		[]string{"还在", "还会在", "会在", "还会不会在", "仍在", "仍然在", "还在不在", "在不在", "还留着", "仲喺", "仲喺度", "喺度", "喺唔喺度", "仲在", "还存在", "还有没有", "stay", "stays", "remain", "remains", "survive", "intact"},
@@ -348,16 +349,16 @@ var snapshotLexicon = Lexicon{
 		[]string{"关闭", "关", "关掉", "turn off", "switch off", "disable", "关上", "关页面", "直接关", "close", "closing", "closed", "shut", "闩", "闩咗", "关咗", "熄咗"},
 		[]string{"标签页", "分页", "页签", "页面", "窗口", "tab", "tabs", "window", "browser tab", "视窗", "浏览器窗口", "分页签"},
 		[]string{"忘记", "忘了", "忘", "没退", "没登出", "forgot", "forget", "forgotten", "forgetting", "唔记得", "不记得", "记不得", "未登出", "冇登出", "没退出", "忘咗", "didnt log out", "didnt sign out", "never logged out", "left logged in", "left it logged in", "left signed in"},
-		[]string{"远程", "远端", "遥控", "隔空", "不在旁边", "不在身边", "不在电脑旁边", "不在跟前", "remote", "remotely", "from afar", "not near", "遥距", "不在电脑旁", "不在电脑前", "不在电脑边", "人不在", "离开公司", "已经回家", "回到家", "离职", "已离职", "辞职", "不在公司", "人在外面", "在外面", "不在家", "出门在外", "离开了公司", "quit my job", "left my job", "left the company", "left that job", "from home", "at home", "away from", "not at the computer", "not in front of"},
+		[]string{"远程", "远端", "遥控", "隔空", "不在旁边", "不在身边", "不在电脑旁边", "不在跟前", "remote", "remotely", "from afar", "not near", "遥距", "不在电脑旁", "不在电脑前", "不在电脑边", "人不在", "离开公司", "已经回家", "回到家", "离职", "已离职", "辞职", "不在公司", "人在外面", "在外面", "不在家", "出门在外", "离开了公司", "quit my job", "left my job", "left the company", "left that job", "from home", "home", "away from", "not at the computer", "not in front of"},
 		[]string{"为什么", "为何", "为啥", "咋会", "怎么会", "点解", "干嘛", "干吗", "why", "reason", "reasons", "原因", "理由", "何解", "为乜"},
 		[]string{"有必要", "必要", "何必", "好处", "用处", "意义", "有什么用", "有啥用", "有需要", "需不需要", "需唔需要", "有冇需要", "有无必要", "有冇必要", "有咩用", "有冇用", "benefit", "benefits", "point", "purpose", "necessary", "worth it", "any point"},
 		[]string{"不再使用", "不用了", "不想用", "不想要", "不要了", "不再用", "弃用", "不玩了", "不用的", "闲置", "旧", "过期", "stop using", "quit using", "no longer use", "no longer used", "give up", "old", "unused", "inactive", "stale", "没在用", "唔再用", "不再需要", "长期不用", "not using", "no longer using", "dont use", "take a break", "taking a break", "暂停使用", "暂时不用", "先不用", "戒掉"},
 		[]string{"换手机", "换新手机", "换机", "换新机", "新手机", "换 新 手机", "换 手机", "换 新 iphone", "换 iphone", "换 新 安卓", "换 安卓", "新 iphone", "新 安卓", "换 新 设备", "换设备", "新设备", "换电话", "new phone", "new device", "switch phone", "change phone", "replace phone", "replacing phone", "phone replacement", "upgrade phone", "新机", "换了手机", "换新电话", "换部手机", "换咗手机", "换咗新手机", "买了新手机", "got a new phone", "getting a new phone", "bought a new phone", "new iphone", "new android", "upgrading my phone"},
 		[]string{"出售", "卖", "卖掉", "卖手机", "转卖", "二手", "送人", "回收", "sell", "selling", "sold", "give away", "trade in", "trade-in", "卖咗", "卖二手", "转让", "转手", "送给", "交给家人", "hand down", "hand over", "pass on", "passing on", "giving away", "gave away"},
 		[]string{"安全", "安全性", "安唔安全", "安不安全", "安全吗", "稳不稳妥", "保护", "防", "防止", "防范", "风险", "隐患", "危险", "不安全", "唔安全", "有风险", "安全隐患", "security", "secure", "safe", "safety", "protect", "protection", "risk", "risks", "risky", "danger", "dangerous", "unsafe", "insecure", "lock", "lock down"},
-		[]string{"盗号", "防盗", "被盗", "盗", "盗用", "盗取", "冒用他人", "劫持", "被劫持", "黑客", "入侵", "被黑", "偷走", "被偷走", "偷号", "偷帐号", "偷账号", "抢走", "霸占", "hack", "hacked", "hacker", "hijack", "hijacked", "hijacking", "stolen", "steal", "stealing", "takeover", "take over", "sim swap", "sim swapping", "sim hijack", "抢", "抢号", "抢我的号"},
+		[]string{"盗号", "防盗", "被盗", "盗", "盗用", "盗取", "冒用他人", "劫持", "被劫持", "黑客", "入侵", "被黑", "偷走", "被偷走", "偷号", "偷帐号", "偷账号", "抢走", "霸占", "hack", "hacked", "hacker", "hijack", "hijacked", "hijacking", "stolen", "steal", "stealing", "takeover", "take over", "sim swap", "sim swapping", "sim hijack", "抢", "抢号", "抢我的号", "偷", "偷咗", "被偷", "畀人偷", "俾人偷", "被人偷"},
 		[]string{"隐私", "个人信息", "私隐", "privacy", "private", "personal info", "personal information"},
-		[]string{"找不到", "不了", "唔到", "找不着", "没找到", "没看到", "看不到", "冇", "没有", "can't find", "cannot find", "couldn't find", "can not find", "missing", "揾唔到", "搵唔到", "睇唔到", "见唔到", "冇见到", "看不见", "找不见", "没看见", "cant see", "dont see", "not see", "not there", "isnt there", "doesnt exist", "no option", "no button", "not showing", "没法", "没办法", "无法", "不能", "冇办法", "冇得", "唔可以", "不可以", "cant", "cannot", "unable", "doesnt have", "dont have", "has no", "找了好久", "找了半天", "找半天", "翻遍了", "找遍了", "cant figure out", "couldnt figure out", "can not figure out"},
+		[]string{"找不到", "不了", "唔到", "找不着", "没找到", "没看到", "看不到", "冇", "没有", "can't find", "cannot find", "couldn't find", "can not find", "missing", "揾唔到", "搵唔到", "睇唔到", "见唔到", "冇见到", "看不见", "找不见", "没看见", "cant see", "dont see", "not see", "not there", "isnt there", "doesnt exist", "no option", "no button", "not showing", "没法", "没办法", "无法", "不能", "冇办法", "冇得", "唔可以", "不可以", "cant", "cannot", "unable", "doesnt have", "dont have", "has no", "找了好久", "找了半天", "找半天", "翻遍了", "找遍了", "cant figure out", "couldnt figure out"},
 		[]string{"重装", "重新安装", "重新下载", "再装", "装回", "装回来", "重新装", "再安装", "重新安装app", "reinstall", "reinstalling", "reinstalled", "re-install", "install again", "download again"},
 		[]string{"pin", "pin码", "pin code", "密码", "口令", "六位数密码", "6位数密码", "password", "passcode", "passwd", "pwd", "6 digit pin", "six digit pin"},
 		[]string{"转移", "迁移", "转到", "转去", "转过去", "转移到", "搬到", "搬过去", "导出", "导入", "弄过去", "搞过去", "传过去", "弄到新手机", "转机", "过机", "transfer", "transferring", "transferred", "migrate", "migrating", "migration", "export", "move my chats", "move chats", "move messages"},
@@ -380,11 +381,11 @@ var snapshotLexicon = Lexicon{
 		[]string{"收费", "价格", "多少钱", "要钱", "付费", "免费", "费用", "订阅", "price", "cost", "costs", "pricing", "free", "fee", "fees", "subscription", "paid"},
 		[]string{"自动回复", "自动回覆", "快捷回复", "自动答复", "auto reply", "auto-reply", "autoreply", "away message", "quick reply", "quick replies"},
 		[]string{"定时", "定时发送", "定时消息", "预约发送", "schedule", "scheduled", "scheduling"},
-		[]string{"丢手机", "手机丢了", "丢了手机", "手机丢失", "手机不见了", "手机被偷", "手机被偷了", "丢失手机", "手机唔见咗", "部手机唔见咗", "手机掉了", "lost phone", "lost my phone", "phone lost", "lost iphone", "lost my iphone", "lost android"},
+		[]string{"丢手机", "手机丢了", "丢了手机", "手机丢失", "手机不见了", "手机被偷", "手机被偷了", "丢失手机", "手机唔见咗", "部手机唔见咗", "手机掉了", "lost phone", "lost my phone", "phone lost", "lost iphone", "lost my iphone", "lost android", "手机 被盗", "phone stolen", "stolen phone"},
 		[]string{"撤回", "收回", "撤回消息", "收回讯息", "unsend", "unsent", "recall", "delete for everyone"},
 		[]string{"故障", "登不上", "登不进去", "登唔到", "连不上", "连唔到", "无法登录", "不能登录", "进不去", "加载不出来", "载入不了", "打不开", "闪退", "崩溃", "连接中", "断线", "掉线", "一直断", "用不了", "not loading", "wont load", "login failed", "login problem", "doesnt load", "not working", "doesnt work", "stopped working", "disconnecting", "disconnected", "crash", "crashes", "crashing", "connecting", "bug", "glitch", "error", "wont scan", "cant scan", "cannot scan", "not scanning", "doesnt scan", "扫不了", "扫不出来", "扫不上", "扫描失败", "扫不到", "locked out", "lock out"},
 		[]string{"阅后即焚", "限时消息", "限时讯息", "自动消失", "定时删除", "view once"},
-		[]string{"同时", "同一时间", "同时间", "at the same time", "simultaneously"},
+		[]string{"同时", "同一时间", "同时间", "same time", "simultaneously"},
 		[]string{"两部手机", "两个手机", "两台手机", "两支手机", "2部手机", "第二部手机", "two phones", "2 phones", "second phone", "both phones"},
 		[]string{"平板", "平板电脑", "ipad", "tablet", "galaxy tab"},
 		[]string{"铃声", "提示音", "通知音", "通知声音", "ringtone", "notification sound", "notification tone", "sound", "sounds"},
@@ -401,7 +402,7 @@ var snapshotLexicon = Lexicon{
 		[]string{"添加", "加好友", "加人", "新增", "add", "adding"},
 		[]string{"照片", "图片", "相片", "相册", "文件", "档案", "photo", "photos", "picture", "pictures", "image", "images", "file", "files", "media"},
 		[]string{"收不到", "收唔到", "没收到", "冇收到", "收不了", "接收不到", "not receiving", "not getting", "didnt get", "didnt receive", "never got", "never received"},
-		[]string{"第一次", "首次", "头一次", "初次", "第一回", "first time", "for the first time", "1st time"},
+		[]string{"第一次", "首次", "头一次", "初次", "第一回", "first time", "1st time"},
 		[]string{"检查", "查看", "核查", "检视", "睇下", "睇睇", "check", "checking", "review", "audit", "inspect", "view", "see", "list", "列表", "清单", "名单"},
 	},
 	Stopwords:  []string{"怎么", "怎样", "怎麼", "如何", "咋", "咋整", "咋办", "咋弄", "怎么办", "怎么样", "怎么弄", "怎么搞", "肿么", "点样", "请问", "请", "问", "问下", "一下", "我", "我的", "我们", "你", "你们", "您", "他", "她", "它", "的", "地", "得", "了", "吗", "嗎", "呢", "啊", "吧", "呀", "嘛", "么", "啦", "哦", "喔", "哈", "嗯", "诶", "欸", "咗", "嘅", "系", "唔", "呢个", "个", "这", "这个", "这样", "那", "那个", "那样", "是", "在", "有", "把", "将", "会", "会不会", "能", "能不能", "可以", "可不可以", "是不是", "是否", "要不要", "就", "也", "都", "和", "与", "跟", "或", "或者", "及", "上", "里", "中", "到", "从", "对", "给", "让", "用", "使用", "一个", "什么", "啥", "哪", "哪个", "去", "做", "弄", "搞", "办", "帮", "帮我", "帮忙", "告诉", "知道", "需要", "应该", "该", "着", "过", "再", "又", "很", "太", "好", "想", "要", "打算", "准备", "一", "下", "后", "之后", "以后", "然后", "先", "还", "才", "啥的", "咩", "仲", "在哪", "点", "点击", "按", "选", "选择", "打开", "进入", "tap", "click", "press", "select", "choose", "open", "go", "look", "well", "um", "uh", "hmm", "basically", "选项", "option", "options", "actually", "really", "even", "now", "already", "ever", "在哪里", "位置", "在哪儿", "哪里", "where", "whatsapp", "whatapp", "whatsap", "whats app", "whatsaap", "whatspp", "whtsapp", "watsap", "wassap", "wsp", "whatapps", "whatsapps", "watsapp", "wa", "business", "how", "do", "does", "did", "doing", "done", "i", "me", "my", "mine", "myself", "you", "your", "we", "our", "he", "she", "they", "them", "the", "a", "an", "to", "of", "in", "on", "at", "for", "from", "with", "by", "into", "is", "are", "was", "were", "be", "been", "being", "am", "can", "could", "should", "would", "will", "shall", "may", "might", "must", "what", "which", "who", "whom", "it", "its", "it's", "this", "that", "there", "these", "those", "and", "or", "but", "if", "so", "then", "than", "please", "pls", "plz", "u", "ur", "im", "i'm", "want", "wanna", "need", "know", "tell", "way", "ways", "just", "only", "also", "about", "any", "some", "there's", "is there", "thing", "things", "happen", "happens", "does it", "called", "教程", "步骤", "方法", "办法", "方式", "操作", "流程", "攻略", "指南", "详细", "具体", "一步一步", "到底", "究竟", "其实", "非得", "老是", "总是", "的话", "已", "已经", "喺", "边度", "喺边", "喺边度", "度", "紧", "住", "啲", "咁", "嘢", "喎", "嗰", "乜", "乜嘢", "点算", "使唔使", "得唔得", "系咪", "俾", "畀", "佢", "佢哋", "我哋", "你哋", "人哋", "嚟", "啩", "囉", "噉", "咧", "捏", "哇", "噢", "呐", "哟", "耶", "部", "那边", "business", "商业版", "企业版", "anything", "something", "stuff", "某", "某个", "某些", "某台", "某部", "一条", "一些", "一台", "一部", "这台", "那台", "这部", "那部", "几条", "几个", "after", "afterwards", "这边", "台", "支", "只", "个人", "大家", "steps", "tutorial", "guide", "instructions", "method", "procedure", "yo", "bro", "guys", "ya", "hey", "r", "abt", "cuz", "coz", "bc", "smth", "哪些", "hw", "lol", "lmao", "lmfao", "wtf", "omg", "tbh", "idk", "obviously", "figure out", "耶", "急", "急急急", "在线等", "麻烦", "说", "一堆", "那些", "这些", "些", "有没有", "有冇", "有无", "功能", "要点", "样", "哎", "唉", "呃", "ws", "what app", "瓦次艾普", "瓦茨艾普", "沃茨艾普", "沃茨阿普"},
@@ -409,11 +410,12 @@ var snapshotLexicon = Lexicon{
 	Brands:     []string{"whatsapp", "whatapp", "whatsap", "watsapp", "wa", "whatsaap", "whatspp", "whtsapp", "watsap", "wassap", "wsp", "ws", "whatapps", "whatsapps", "web", "pc", "ios", "iphone", "android", "app", "qr", "2fa", "google", "drive", "icloud", "mac", "windows"},
 	Subject:    []string{"whatsapp", "whatapp", "whatsap", "watsapp", "whats app", "whatsaap", "whatspp", "whtsapp", "watsap", "wassap", "wsp", "whatapps", "whatsapps", "ws", "what app", "瓦次艾普", "瓦茨艾普", "沃茨艾普", "沃茨阿普"},
 	Platforms: map[string][]string{
-		"iphone": []string{"ios"},
-		"安卓":     []string{"android"},
-		"手机":     []string{"ios", "android"},
-		"电脑版":    []string{"desktop", "web"},
-		"网页版":    []string{"web"},
+		"from phone": []string{"ios", "android"},
+		"iphone":     []string{"ios"},
+		"安卓":         []string{"android"},
+		"手机":         []string{"ios", "android"},
+		"电脑版":        []string{"desktop", "web"},
+		"网页版":        []string{"web"},
 	},
 	Uncovered: [][]string{
 		[]string{"转移", "聊天记录"},

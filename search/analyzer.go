@@ -41,10 +41,13 @@ type analyzer struct {
 	brands      map[string]bool
 	oos         map[string]bool
 	subject     map[string]bool
-	stopPhrases *phraseTrie       // stopword phrases ("whats app")
-	phrases     *phraseTrie       // concept sequences → concept
-	concept     map[string]string // single word → its concept
-	terms       map[string]bool   // every word of a lexicon term
+	stopPhrases *phraseTrie // stopword phrases ("whats app")
+	// marks maps the stopwords that begin a lexicon phrase ("from" in
+	// "from my phone") to the mark that keeps their place (see marks.go).
+	marks   map[string]string
+	phrases *phraseTrie       // concept sequences → concept
+	concept map[string]string // single word → its concept
+	terms   map[string]bool   // every word of a lexicon term
 	// conceptNames are the names of the synonym groups' concepts.
 	conceptNames map[string]bool
 	// uncovered are the lexicon's uncovered topics; the engine drops those
@@ -164,6 +167,7 @@ func newAnalyzer(seg *pendingSegmenter, lex *knowledge.Lexicon, guideTexts []str
 			a.stopPhrases.add(texts(toks), "")
 		}
 	}
+	a.marks = phraseMarks(lex.Synonyms, a.segment, a.stop)
 	// Single words first: a phrase is matched on the concepts of its words,
 	// so "删掉帐号" meets "删除账户" through 删除 + 账号.
 	nTerms := 0
@@ -373,6 +377,8 @@ func (a *analyzer) dropStop(toks []rawToken) []rawToken {
 		switch {
 		case a.subject[toks[i].text]:
 			n = -1 // the app's name: kept as subjectMark
+		case a.marks[toks[i].text] != "":
+			n = -2 // a stopword a phrase begins with: kept as its mark
 		case a.stop[toks[i].text]:
 			n = 1
 		default:
@@ -387,8 +393,12 @@ func (a *analyzer) dropStop(toks []rawToken) []rawToken {
 		if out == nil {
 			out = append(make([]rawToken, 0, len(toks)), toks[:i]...)
 		}
-		if n < 0 {
+		if n == -1 {
 			out = append(out, rawToken{text: subjectMark})
+			continue
+		}
+		if n == -2 {
+			out = append(out, rawToken{text: a.marks[toks[i].text]})
 			continue
 		}
 		i += n - 1
@@ -486,7 +496,7 @@ func (a *analyzer) termsOf(toks []rawToken) []string {
 		}
 		terms = again
 	}
-	return dropSubject(terms)
+	return dropMarks(terms)
 }
 
 // concepts replaces each word that is a synonym by its concept's name.
