@@ -118,7 +118,7 @@ func TestStopwordsBeginningPhrases(t *testing.T) {
 		{"delete my account from my mobile", []string{"delete_account", "from_phone"}}, // a synonym of the phrase's word
 		{"delete my account for my phone", []string{"delete_account", "phone"}},
 		{"remove Acme from my phone", []string{"uninstall", "from_phone"}}, // still followed by a platform
-		{"from good contacts", []string{"contact"}},                     // a mark no phrase takes is dropped
+		{"from good contacts", []string{"contact"}},                        // a mark no phrase takes is dropped
 		{"from", nil},
 	}
 	for _, tt := range tests {
