@@ -3,10 +3,10 @@
 package knowledge
 
 // snapshotFiles is the shippedFilesHash of the guides the snapshot was made from.
-const snapshotFiles = "261d0e42c6abd26a3bc3cad571590105e48bdd53fb25dca8e1831f4e3ea34b6c"
+const snapshotFiles = "be944d8e403615cbd7a837a5290dfc35d74008df7590c1e1a2913c7761208bf4"
 
 // snapshotHash is their Base.Hash.
-const snapshotHash = "8ace77a15aa438e3"
+const snapshotHash = "007445bb23bce691"
 
 // snapshotEntries are their entries.
 var snapshotEntries = []Entry{
@@ -355,6 +355,7 @@ var snapshotLexicon = Lexicon{
 		[]string{"不再使用", "不用了", "不想用", "不想要", "不要了", "不再用", "弃用", "不玩了", "不用的", "闲置", "旧", "过期", "stop using", "quit using", "no longer use", "no longer used", "give up", "old", "unused", "inactive", "stale", "没在用", "唔再用", "不再需要", "长期不用", "not using", "no longer using", "dont use", "take a break", "taking a break", "暂停使用", "暂时不用", "先不用", "戒掉"},
 		[]string{"换手机", "换新手机", "换机", "换新机", "新手机", "换 新 手机", "换 手机", "换 新 iphone", "换 iphone", "换 新 安卓", "换 安卓", "新 iphone", "新 安卓", "换 新 设备", "换设备", "新设备", "换电话", "new phone", "new device", "switch phone", "change phone", "replace phone", "replacing phone", "phone replacement", "upgrade phone", "新机", "换了手机", "换新电话", "换部手机", "换咗手机", "换咗新手机", "买了新手机", "got a new phone", "getting a new phone", "bought a new phone", "new iphone", "new android", "upgrading my phone"},
 		[]string{"出售", "卖", "卖掉", "卖手机", "转卖", "二手", "送人", "回收", "sell", "selling", "sold", "give away", "trade in", "trade-in", "卖咗", "卖二手", "转让", "转手", "送给", "交给家人", "hand down", "hand over", "pass on", "passing on", "giving away", "gave away"},
+		[]string{"之前", "前", "事先", "提前", "预先", "先前", "before", "beforehand", "b4", "prior"},
 		[]string{"安全", "安全性", "安唔安全", "安不安全", "安全吗", "稳不稳妥", "保护", "防", "防止", "防范", "风险", "隐患", "危险", "不安全", "唔安全", "有风险", "安全隐患", "security", "secure", "safe", "safety", "protect", "protection", "risk", "risks", "risky", "danger", "dangerous", "unsafe", "insecure", "lock down", "lock my account", "lock account", "lock my whatsapp"},
 		[]string{"盗号", "防盗", "被盗", "盗", "盗用", "盗取", "冒用他人", "劫持", "被劫持", "黑客", "入侵", "被黑", "偷走", "被偷走", "偷号", "偷帐号", "偷账号", "抢走", "霸占", "hack", "hacked", "hacker", "hijack", "hijacked", "hijacking", "stolen", "steal", "stealing", "takeover", "take over", "sim swap", "sim swapping", "sim hijack", "抢", "抢号", "抢我的号", "偷", "偷咗", "被偷", "畀人偷", "俾人偷", "被人偷", "收到 验证", "发 验证", "get code", "got code", "receive code"},
 		[]string{"隐私", "个人信息", "私隐", "privacy", "private", "personal info", "personal information"},
