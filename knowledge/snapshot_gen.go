@@ -3,10 +3,10 @@
 package knowledge
 
 // snapshotFiles is the shippedFilesHash of the guides the snapshot was made from.
-const snapshotFiles = "be944d8e403615cbd7a837a5290dfc35d74008df7590c1e1a2913c7761208bf4"
+const snapshotFiles = "5c6128daece0bc8908e6b386b14960e453048054a7b46696563cf6162b5c60ed"
 
 // snapshotHash is their Base.Hash.
-const snapshotHash = "007445bb23bce691"
+const snapshotHash = "01e14fc422046d76"
 
 // snapshotEntries are their entries.
 var snapshotEntries = []Entry{
@@ -293,7 +293,7 @@ var snapshotEntries = []Entry{
 // snapshotLexicon is their lexicon.
 var snapshotLexicon = Lexicon{
 	Synonyms: [][]string{
-		[]string{"退出登录", "不再登着", "不再登录", "不再登入", "不要登着", "退出", "推出", "登出", "注销登录", "下线", "退登", "退", "离开", "退掉", "登出来", "踢掉", "踢出", "踢下线", "踢", "log out", "logout", "log off", "logoff", "sign out", "signout", "sign off", "exit", "quit", "kick out", "kick", "登出去", "退出去", "签出", "断开", "断开连接", "解绑", "解除绑定", "解除关联", "取消关联", "取消链接", "disconnect", "unlink", "unpair", "log me out", "sign me out", "退出登陆", "退出登入", "登出登录", "get off", "take off"},
+		[]string{"退出登录", "不再登着", "不再登录", "不再登入", "不要登着", "退出", "推出", "登出", "注销登录", "下线", "退登", "退", "离开", "退掉", "登出来", "踢掉", "踢出", "踢下线", "踢", "log out", "logout", "log off", "logoff", "sign out", "signout", "sign off", "exit", "quit", "kick out", "kick", "登出去", "退出去", "签出", "断开", "断开连接", "解绑", "解除绑定", "解除关联", "取消关联", "取消链接", "disconnect", "unlink", "unpair", "log me out", "sign me out", "退出登陆", "退出登入", "登出登录", "get off", "take off", "退出 whatsapp 登录", "登出 whatsapp 登录", "注销 whatsapp 登录"},
 		[]string{"登录", "登入", "登陆", "登錄", "登", "登着", "上线", "登进", "log in", "login", "sign in", "signin", "logged in", "在线", "挂着", "登住", "登入住", "online", "signed in", "logged on"},
 		[]string{"注销", "注消"},
 		[]string{"删除账户", "删除账号", "删除帐号", "删除帐户", "删掉账号", "删掉帐号", "删号", "销号", "注销账号", "注销账户", "注销帐号", "注销帐户", "删除我的账户", "删除我的账号", "删除我的帐号", "删除我的帐户", "账号删除", "账户删除", "永久删除", "delete account", "delete my account", "account deletion", "close account", "close my account", "remove my account", "remove account", "erase account", "terminate account", "deactivate account", "cancel account", "彻底删除", "永久注销", "销户", "删帐", "删户口", "注销户口", "删除户口", "deactivate", "deactivate my account", "cancel my account", "kill my account", "nuke my account", "remove my whatsapp account", "delete whatsapp account"},
@@ -305,7 +305,7 @@ var snapshotLexicon = Lexicon{
 		[]string{"一直", "成日", "长期", "时刻", "永久在线", "always", "all the time", "constantly", "24/7"},
 		[]string{"网页版", "网页", "网页端", "网站", "浏览器", "浏览器版", "web版", "web端", "web", "web.whatsapp.com", "browser", "website", "网页版本", "网页上", "chrome", "safari", "firefox", "web version", "web app", "web client"},
 		[]string{"电脑版", "手提电脑", "桌面版", "客户端", "电脑端", "桌面端", "电脑", "桌面", "笔记本", "笔电", "pc", "desktop", "computer", "laptop", "mac", "macbook", "windows", "pc版", "电脑版本", "台式机", "台式电脑", "桌机", "计算机", "苹果电脑", "mac电脑", "imac", "chromebook", "notebook", "desktop app", "computer app", "pc app"},
-		[]string{"已链接的设备", "别的设备", "其他设备", "其他装置", "其它设备", "别的地方", "其他地方", "other devices", "other device", "another device", "somewhere else", "elsewhere", "已链接设备", "链接的设备", "链接设备", "已关联的设备", "关联设备", "关联的设备", "连接的设备", "已连接的设备", "已连结的装置", "连结的装置", "连结装置", "已连结装置", "已连接设备", "绑定的设备", "绑定设备", "linked devices", "linked device", "connected devices", "connected device", "paired devices", "关联的电脑", "已关联的电脑", "链接的电脑", "已链接的电脑", "连接的电脑", "已连接的电脑", "连结的电脑", "已连结的电脑", "配对的设备", "已配对的设备", "linked computer", "linked computers", "linked pc", "linked laptop", "linked desktop", "linked browser", "paired device", "关联", "已关联", "链接", "已链接", "链结", "已链结", "连结", "已连结", "链结的设备", "已链结的设备", "链结设备"},
+		[]string{"已链接的设备", "别的设备", "其他设备", "其他装置", "其它设备", "别的地方", "其他地方", "other devices", "other device", "another device", "somewhere else", "elsewhere", "已链接设备", "链接的设备", "链接设备", "已关联的设备", "关联设备", "关联的设备", "连接的设备", "已连接的设备", "已连结的装置", "连结的装置", "连结装置", "已连结装置", "已连接设备", "绑定的设备", "绑定设备", "linked devices", "linked device", "connected devices", "connected device", "paired devices", "关联的电脑", "已关联的电脑", "链接的电脑", "已链接的电脑", "连接的电脑", "已连接的电脑", "连结的电脑", "已连结的电脑", "配对的设备", "已配对的设备", "linked computer", "linked computers", "linked pc", "linked laptop", "linked desktop", "linked browser", "paired device", "关联", "已关联", "链接", "已链接", "链结", "已链结", "连结", "已连结", "链结的设备", "已链结的设备", "链结设备", "connected", "connected to"},
 		[]string{"手机", "手机端", "手机版", "手机上", "移动端", "电话", "手机app", "phone", "mobile", "cellphone", "cell phone", "smartphone", "handset", "手提电话", "cell", "mobile phone", "fone", "phn"},
 		[]string{"from phone", "from iphone", "from android"},
 		[]string{"iphone", "苹果手机", "苹果", "ios", "爱疯", "苹果机", "iphone版", "ios版", "apple"},
@@ -333,7 +333,7 @@ var snapshotLexicon = Lexicon{
 		[]string{"撤销", "反悔", "后悔", "取消删除", "可逆", "不可逆", "永久", "永远", "回不来", "undo", "reverse", "permanent", "permanently", "irreversible", "forever", "cancel deletion"},
 		[]string{"丢失", "被删", "被删除", "被删掉", "被清掉", "被清除", "被清空", "丢", "没了", "消失", "不见", "丢掉", "全没", "不见了", "lose", "lost", "gone", "disappear", "disappeared", "wipe", "wiped", "vanish", "冇咗", "冇晒", "唔见", "唔见咗", "没掉", "删光", "清零", "erased", "be gone", "lose everything", "lost everything"},
 		[]string{"保留", "保住", "留着", "留住", "继续用", "继续使用", "接着用", "不删", "不删除", "不想删", "不要删", "不删号", "不想删号", "不删账号", "不想删账号", "不要删账号", "唔删", "唔想删", "唔好删", "唔删号", "唔想删号", "唔删帐号", "唔想删帐号", "别删", "别删号", "不用删号", "不想 删除账户", "不要 删除账户", "不 删除账户", "别 删除账户", "不用 删除账户", "无需 删除账户", "唔想 删除账户", "唔好 删除账户", "不想 注销", "不要 注销", "不 注销", "唔想 注销", "keep", "retain", "preserve", "continue using", "still use", "without deleting", "dont delete", "not delete", "not deleting", "without losing", "w o losing", "w/o losing", "不丢", "不会丢", "不想丢"},
-		[]string{"删除", "删掉", "删", "移除", "清掉", "去掉", "拿掉", "清空", "清除", "抹掉", "delete", "remove", "erase", "get rid of", "deleting", "removing", "clear", "clearing", "cleared", "销掉"},
+		[]string{"删除", "删掉", "删", "移除", "清掉", "去掉", "拿掉", "清空", "清除", "抹掉", "delete", "remove", "erase", "get rid of", "deleting", "removing", "clear", "clearing", "cleared", "销掉", "铲", "铲咗", "铲走", "剷"},
 		[]string{"区别", "不同", "差别", "差异", "区分", "一样", "分别", "有何不同", "vs", "versus", "difference", "different", "differ", "compare", "same thing", "一回事", "同一件事", "同一回事", "相同", "有咩分别", "差在哪", "差在哪里"},
 		[]string{"影响", "受影响", "波及", "牵连", "affect", "affected", "impact", "touch"},
 		[]string{"自动", "自行", "自己会", "automatically", "automatic", "auto"},
@@ -349,7 +349,7 @@ var snapshotLexicon = Lexicon{
 		[]string{"关闭", "关", "关掉", "turn off", "switch off", "disable", "关上", "关页面", "直接关", "close", "closing", "closed", "shut", "闩", "闩咗", "关咗", "熄咗"},
 		[]string{"标签页", "分页", "页签", "页面", "窗口", "tab", "tabs", "window", "browser tab", "视窗", "浏览器窗口", "分页签"},
 		[]string{"忘记", "忘了", "忘", "没退", "没登出", "forgot", "forget", "forgotten", "forgetting", "唔记得", "不记得", "记不得", "未登出", "冇登出", "没退出", "忘咗", "didnt log out", "didnt sign out", "never logged out", "left logged in", "left it logged in", "left signed in"},
-		[]string{"远程", "远端", "遥控", "隔空", "不在旁边", "不在身边", "不在电脑旁边", "不在跟前", "remote", "remotely", "from afar", "not near", "遥距", "不在电脑旁", "不在电脑前", "不在电脑边", "人不在", "离开公司", "已经回家", "回到家", "离职", "已离职", "辞职", "不在公司", "人在外面", "在外面", "不在家", "出门在外", "离开了公司", "quit my job", "left my job", "left the company", "left that job", "from home", "home", "away from", "not at the computer", "not in front of", "without going", "without going back", "cant go back", "cant get to it", "回不去", "没法回去", "不能回去", "去不了", "过不去"},
+		[]string{"远程", "远端", "遥控", "隔空", "不在旁边", "不在身边", "不在电脑旁边", "不在跟前", "remote", "remotely", "from afar", "not near", "遥距", "不在电脑旁", "不在电脑前", "不在电脑边", "人不在", "离开公司", "已经回家", "回到家", "离职", "已离职", "辞职", "不在公司", "人在外面", "在外面", "不在家", "出门在外", "离开了公司", "quit my job", "left my job", "left the company", "left that job", "from home", "home", "away from", "not at the computer", "not in front of", "without going", "without going back", "cant go back", "cant get to it", "回不去", "没法回去", "不能回去", "去不了", "过不去", "without touching", "not touching", "不碰电脑", "不用碰"},
 		[]string{"为什么", "为何", "为啥", "咋会", "怎么会", "点解", "why", "reason", "reasons", "原因", "理由", "何解", "为乜"},
 		[]string{"有必要", "必要", "何必", "好处", "用处", "意义", "有什么用", "有啥用", "有需要", "需不需要", "需唔需要", "有冇需要", "有无必要", "有冇必要", "有咩用", "有冇用", "benefit", "benefits", "point", "purpose", "necessary", "worth it", "any point", "不用管", "可以不管", "唔使理", "不管也行"},
 		[]string{"不再使用", "不用了", "不想用", "不想要", "不要了", "不再用", "弃用", "不玩了", "不用的", "闲置", "旧", "过期", "stop using", "quit using", "no longer use", "no longer used", "give up", "old", "unused", "inactive", "stale", "没在用", "唔再用", "不再需要", "长期不用", "not using", "no longer using", "dont use", "take a break", "taking a break", "暂停使用", "暂时不用", "先不用", "戒掉"},
@@ -384,7 +384,7 @@ var snapshotLexicon = Lexicon{
 		[]string{"定时", "定时发送", "定时消息", "预约发送", "schedule", "scheduled", "scheduling"},
 		[]string{"丢手机", "手机丢了", "丢了手机", "手机丢失", "手机不见了", "手机被偷", "手机被偷了", "丢失手机", "手机唔见咗", "部手机唔见咗", "手机掉了", "lost phone", "lost my phone", "phone lost", "lost iphone", "lost my iphone", "lost android", "手机 被盗", "phone stolen", "stolen phone"},
 		[]string{"撤回", "收回", "撤回消息", "收回讯息", "unsend", "unsent", "recall", "delete for everyone"},
-		[]string{"故障", "登不上", "登不进去", "登唔到", "连不上", "连唔到", "无法登录", "不能登录", "进不去", "加载不出来", "载入不了", "打不开", "闪退", "崩溃", "连接中", "断线", "掉线", "一直断", "用不了", "not loading", "wont load", "login failed", "login problem", "doesnt load", "not working", "doesnt work", "stopped working", "disconnecting", "disconnected", "crash", "crashes", "crashing", "connecting", "bug", "glitch", "error", "wont scan", "cant scan", "cannot scan", "not scanning", "doesnt scan", "扫不了", "扫不出来", "扫不上", "扫描失败", "扫不到", "locked out", "lock out"},
+		[]string{"故障", "登不上", "登不进去", "登唔到", "连不上", "连唔到", "无法登录", "不能登录", "进不去", "加载不出来", "载入不了", "打不开", "闪退", "崩溃", "连接中", "断线", "掉线", "一直断", "用不了", "not loading", "wont load", "login failed", "login problem", "doesnt load", "not working", "doesnt work", "stopped working", "disconnecting", "disconnected", "crash", "crashes", "crashing", "stuck connecting", "stuck on connecting", "bug", "glitch", "error", "wont scan", "cant scan", "cannot scan", "not scanning", "doesnt scan", "扫不了", "扫不出来", "扫不上", "扫描失败", "扫不到", "locked out", "lock out"},
 		[]string{"阅后即焚", "限时消息", "限时讯息", "自动消失", "定时删除", "view once photo", "view once message", "view once video", "view once media"},
 		[]string{"同时", "同一时间", "同时间", "same time", "simultaneously"},
 		[]string{"两部手机", "两个手机", "两台手机", "两支手机", "2部手机", "第二部手机", "two phones", "2 phones", "second phone", "both phones"},
@@ -405,6 +405,7 @@ var snapshotLexicon = Lexicon{
 		[]string{"收不到", "收唔到", "没收到", "冇收到", "收不了", "接收不到", "not receiving", "not getting", "didnt get", "didnt receive", "never got", "never received"},
 		[]string{"锁", "锁住", "上锁", "加锁", "锁定", "指纹", "指纹锁", "面容", "面部识别", "屏幕锁", "应用锁", "聊天锁", "fingerprint", "face id", "touch id", "screen lock", "app lock", "chat lock", "lock chat", "lock chats", "lock a chat", "locked chats"},
 		[]string{"第一次", "首次", "头一次", "初次", "第一回", "first time", "1st time"},
+		[]string{"怎么登录", "怎样登录", "如何登录", "怎么登入", "怎样登入", "如何登入", "点样登入", "点样登录", "登录方法", "怎么登陆", "如何登陆", "how log in", "how sign in", "how login"},
 		[]string{"检查", "查看", "核查", "检视", "睇下", "睇睇", "check", "checking", "review", "audit", "inspect", "view", "see", "list", "列表", "清单", "名单"},
 	},
 	Stopwords:  []string{"怎么", "怎样", "怎麼", "如何", "咋", "咋整", "咋办", "咋弄", "怎么办", "怎么样", "怎么弄", "怎么搞", "肿么", "点样", "请问", "请", "问", "问下", "一下", "我", "我的", "我们", "你", "你们", "您", "他", "她", "它", "的", "地", "得", "了", "吗", "嗎", "呢", "啊", "吧", "呀", "嘛", "么", "啦", "哦", "喔", "哈", "嗯", "诶", "欸", "咗", "嘅", "系", "唔", "呢个", "个", "这", "这个", "这样", "那", "那个", "那样", "是", "在", "有", "把", "将", "会", "会不会", "能", "能不能", "可以", "可不可以", "是不是", "是否", "要不要", "就", "也", "都", "和", "与", "跟", "或", "或者", "及", "上", "里", "中", "到", "从", "对", "给", "让", "用", "使用", "一个", "什么", "啥", "哪", "哪个", "去", "做", "弄", "搞", "办", "帮", "帮我", "帮忙", "告诉", "知道", "需要", "应该", "该", "着", "过", "再", "又", "很", "太", "好", "想", "要", "打算", "准备", "一", "下", "后", "之后", "以后", "然后", "先", "还", "才", "啥的", "咩", "仲", "在哪", "点", "点击", "按", "选", "选择", "打开", "进入", "tap", "click", "press", "select", "choose", "open", "go", "look", "well", "um", "uh", "hmm", "basically", "选项", "option", "options", "actually", "really", "even", "now", "already", "ever", "在哪里", "位置", "在哪儿", "哪里", "where", "whatsapp", "whatapp", "whatsap", "whats app", "whatsaap", "whatspp", "whtsapp", "watsap", "wassap", "wsp", "whatapps", "whatsapps", "watsapp", "wa", "business", "how", "do", "does", "did", "doing", "done", "i", "me", "my", "mine", "myself", "you", "your", "we", "our", "he", "she", "they", "them", "the", "a", "an", "to", "of", "in", "on", "at", "for", "from", "with", "by", "into", "is", "are", "was", "were", "be", "been", "being", "am", "can", "could", "should", "would", "will", "shall", "may", "might", "must", "what", "which", "who", "whom", "it", "its", "it's", "this", "that", "there", "these", "those", "and", "or", "but", "if", "so", "then", "than", "please", "pls", "plz", "u", "ur", "im", "i'm", "want", "wanna", "need", "know", "tell", "way", "ways", "just", "only", "also", "about", "any", "some", "there's", "is there", "thing", "things", "happen", "happens", "does it", "called", "教程", "步骤", "方法", "办法", "方式", "操作", "流程", "攻略", "指南", "详细", "具体", "一步一步", "到底", "究竟", "其实", "非得", "老是", "总是", "的话", "已", "已经", "喺", "边度", "喺边", "喺边度", "度", "紧", "住", "啲", "咁", "嘢", "喎", "嗰", "乜", "乜嘢", "点算", "使唔使", "得唔得", "系咪", "俾", "畀", "佢", "佢哋", "我哋", "你哋", "人哋", "嚟", "啩", "囉", "噉", "咧", "捏", "哇", "噢", "呐", "哟", "耶", "部", "那边", "business", "商业版", "企业版", "anything", "something", "stuff", "某", "某个", "某些", "某台", "某部", "一条", "一些", "一台", "一部", "这台", "那台", "这部", "那部", "几条", "几个", "after", "afterwards", "这边", "台", "支", "只", "个人", "大家", "steps", "tutorial", "guide", "instructions", "method", "procedure", "yo", "bro", "guys", "ya", "hey", "r", "abt", "cuz", "coz", "bc", "smth", "可唔可以", "能唔能", "会唔会", "要唔要", "系唔系", "行不行", "干嘛", "干吗", "哪些", "hw", "lol", "lmao", "lmfao", "wtf", "omg", "tbh", "idk", "obviously", "figure out", "耶", "急", "急急急", "在线等", "麻烦", "说", "一堆", "那些", "这些", "些", "有没有", "有冇", "有无", "功能", "要点", "样", "哎", "唉", "呃", "ws", "what app", "瓦次艾普", "瓦茨艾普", "沃茨艾普", "沃茨阿普"},
@@ -478,6 +479,7 @@ var snapshotLexicon = Lexicon{
 		[]string{"锁"},
 		[]string{"二维码", "登录", "-退出登录"},
 		[]string{"第一次", "登录", "-退出登录"},
+		[]string{"怎么登录", "-退出登录"},
 		[]string{"延迟", "-消息", "-通知", "-收到", "-退出登录", "-登录"},
 		[]string{"被登出", "-删除账户", "-注销", "-卸载", "-手机"},
 		[]string{"已删除的消息", "-退出登录", "-删除账户", "-注销", "-卸载", "-重装", "-换手机"},
