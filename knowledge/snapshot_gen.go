@@ -3,10 +3,10 @@
 package knowledge
 
 // snapshotFiles is the shippedFilesHash of the guides the snapshot was made from.
-const snapshotFiles = "5c6128daece0bc8908e6b386b14960e453048054a7b46696563cf6162b5c60ed"
+const snapshotFiles = "45e6e02a2a0d46227f9cfab9c0113e4ac9be23b90d6326429f304dbcea8e9160"
 
 // snapshotHash is their Base.Hash.
-const snapshotHash = "01e14fc422046d76"
+const snapshotHash = "dca9c17992602274"
 
 // snapshotEntries are their entries.
 var snapshotEntries = []Entry{
@@ -340,6 +340,7 @@ var snapshotLexicon = Lexicon{
 		[]string{"所有", "全部", "每个", "每一个", "一次性", "一并", "all", "every", "everywhere", "once", "each"},
 		[]string{"收到", "还在收", "还在同步", "还在接收", "仍在收", "接收", "收消息", "收得到", "同步", "收讯息", "receive", "receiving", "received", "sync", "syncing", "synced", "get messages", "getting messages", "弹", "弹出", "弹出来", "跳出来", "进来", "pop up", "popping up", "pops up", "showing up"},
 		[]string{"仍然", "依然", "仍", "依旧", "still", "keep getting", "还一直", "还是一直", "一直还", "还一直在"},
+		[]string{"停止", "停掉", "停", "阻止", "制止", "不再接收", "stop", "stopping", "halt", "prevent"},
 		[]string{"还在", "还会在", "会在", "还会不会在", "仍在", "仍然在", "还在不在", "在不在", "还留着", "仲喺", "仲喺度", "喺度", "喺唔喺度", "仲在", "还存在", "还有没有", "stay", "stays", "remain", "remains", "survive", "intact"},
 		[]string{"延迟", "延时", "慢", "迟到", "不及时", "卡顿", "卡", "延误", "delay", "delayed", "delays", "lag", "laggy", "slow", "late"},
 		[]string{"通知", "推送", "提醒", "通知栏", "notification", "notifications", "alert", "alerts", "push", "响", "不响"},
@@ -408,7 +409,7 @@ var snapshotLexicon = Lexicon{
 		[]string{"怎么登录", "怎样登录", "如何登录", "怎么登入", "怎样登入", "如何登入", "点样登入", "点样登录", "登录方法", "怎么登陆", "如何登陆", "how log in", "how sign in", "how login"},
 		[]string{"检查", "查看", "核查", "检视", "睇下", "睇睇", "check", "checking", "review", "audit", "inspect", "view", "see", "list", "列表", "清单", "名单"},
 	},
-	Stopwords:  []string{"怎么", "怎样", "怎麼", "如何", "咋", "咋整", "咋办", "咋弄", "怎么办", "怎么样", "怎么弄", "怎么搞", "肿么", "点样", "请问", "请", "问", "问下", "一下", "我", "我的", "我们", "你", "你们", "您", "他", "她", "它", "的", "地", "得", "了", "吗", "嗎", "呢", "啊", "吧", "呀", "嘛", "么", "啦", "哦", "喔", "哈", "嗯", "诶", "欸", "咗", "嘅", "系", "唔", "呢个", "个", "这", "这个", "这样", "那", "那个", "那样", "是", "在", "有", "把", "将", "会", "会不会", "能", "能不能", "可以", "可不可以", "是不是", "是否", "要不要", "就", "也", "都", "和", "与", "跟", "或", "或者", "及", "上", "里", "中", "到", "从", "对", "给", "让", "用", "使用", "一个", "什么", "啥", "哪", "哪个", "去", "做", "弄", "搞", "办", "帮", "帮我", "帮忙", "告诉", "知道", "需要", "应该", "该", "着", "过", "再", "又", "很", "太", "好", "想", "要", "打算", "准备", "一", "下", "后", "之后", "以后", "然后", "先", "还", "才", "啥的", "咩", "仲", "在哪", "点", "点击", "按", "选", "选择", "打开", "进入", "tap", "click", "press", "select", "choose", "open", "go", "look", "well", "um", "uh", "hmm", "basically", "选项", "option", "options", "actually", "really", "even", "now", "already", "ever", "在哪里", "位置", "在哪儿", "哪里", "where", "whatsapp", "whatapp", "whatsap", "whats app", "whatsaap", "whatspp", "whtsapp", "watsap", "wassap", "wsp", "whatapps", "whatsapps", "watsapp", "wa", "business", "how", "do", "does", "did", "doing", "done", "i", "me", "my", "mine", "myself", "you", "your", "we", "our", "he", "she", "they", "them", "the", "a", "an", "to", "of", "in", "on", "at", "for", "from", "with", "by", "into", "is", "are", "was", "were", "be", "been", "being", "am", "can", "could", "should", "would", "will", "shall", "may", "might", "must", "what", "which", "who", "whom", "it", "its", "it's", "this", "that", "there", "these", "those", "and", "or", "but", "if", "so", "then", "than", "please", "pls", "plz", "u", "ur", "im", "i'm", "want", "wanna", "need", "know", "tell", "way", "ways", "just", "only", "also", "about", "any", "some", "there's", "is there", "thing", "things", "happen", "happens", "does it", "called", "教程", "步骤", "方法", "办法", "方式", "操作", "流程", "攻略", "指南", "详细", "具体", "一步一步", "到底", "究竟", "其实", "非得", "老是", "总是", "的话", "已", "已经", "喺", "边度", "喺边", "喺边度", "度", "紧", "住", "啲", "咁", "嘢", "喎", "嗰", "乜", "乜嘢", "点算", "使唔使", "得唔得", "系咪", "俾", "畀", "佢", "佢哋", "我哋", "你哋", "人哋", "嚟", "啩", "囉", "噉", "咧", "捏", "哇", "噢", "呐", "哟", "耶", "部", "那边", "business", "商业版", "企业版", "anything", "something", "stuff", "某", "某个", "某些", "某台", "某部", "一条", "一些", "一台", "一部", "这台", "那台", "这部", "那部", "几条", "几个", "after", "afterwards", "这边", "台", "支", "只", "个人", "大家", "steps", "tutorial", "guide", "instructions", "method", "procedure", "yo", "bro", "guys", "ya", "hey", "r", "abt", "cuz", "coz", "bc", "smth", "可唔可以", "能唔能", "会唔会", "要唔要", "系唔系", "行不行", "干嘛", "干吗", "哪些", "hw", "lol", "lmao", "lmfao", "wtf", "omg", "tbh", "idk", "obviously", "figure out", "耶", "急", "急急急", "在线等", "麻烦", "说", "一堆", "那些", "这些", "些", "有没有", "有冇", "有无", "功能", "要点", "样", "哎", "唉", "呃", "ws", "what app", "瓦次艾普", "瓦茨艾普", "沃茨艾普", "沃茨阿普"},
+	Stopwords:  []string{"怎么", "怎样", "怎麼", "如何", "咋", "咋整", "咋办", "咋弄", "怎么办", "怎么样", "怎么弄", "怎么搞", "肿么", "点样", "请问", "请", "问", "问下", "一下", "我", "我的", "我们", "你", "你们", "您", "他", "她", "它", "的", "地", "得", "了", "吗", "嗎", "呢", "啊", "吧", "呀", "嘛", "么", "啦", "哦", "喔", "哈", "嗯", "诶", "欸", "咗", "嘅", "系", "唔", "呢个", "个", "这", "这个", "这样", "那", "那个", "那样", "是", "在", "有", "把", "将", "会", "会不会", "能", "能不能", "可以", "可不可以", "是不是", "是否", "要不要", "就", "也", "都", "和", "与", "跟", "或", "或者", "及", "上", "里", "中", "到", "从", "对", "给", "让", "用", "使用", "一个", "什么", "啥", "哪", "哪个", "去", "做", "弄", "搞", "办", "帮", "帮我", "帮忙", "告诉", "知道", "需要", "应该", "该", "着", "过", "再", "又", "很", "太", "好", "想", "要", "打算", "准备", "一", "下", "后", "之后", "以后", "然后", "先", "还", "才", "啥的", "咩", "仲", "在哪", "点", "点击", "按", "选", "选择", "打开", "进入", "tap", "click", "press", "select", "choose", "open", "go", "look", "well", "um", "uh", "hmm", "basically", "选项", "option", "options", "actually", "really", "even", "now", "already", "ever", "在哪里", "位置", "在哪儿", "哪里", "where", "whatsapp", "whatapp", "whatsap", "whats app", "whatsaap", "whatspp", "whtsapp", "watsap", "wassap", "wsp", "whatapps", "whatsapps", "watsapp", "wa", "business", "how", "do", "does", "did", "doing", "done", "i", "me", "my", "mine", "myself", "you", "your", "we", "our", "he", "she", "they", "them", "the", "a", "an", "to", "of", "in", "on", "at", "for", "from", "with", "by", "into", "is", "are", "was", "were", "be", "been", "being", "am", "can", "could", "should", "would", "will", "shall", "may", "might", "must", "what", "which", "who", "whom", "it", "its", "it's", "this", "that", "there", "these", "those", "and", "or", "but", "if", "so", "then", "than", "please", "pls", "plz", "u", "ur", "im", "i'm", "want", "wanna", "need", "know", "tell", "way", "ways", "just", "only", "also", "about", "any", "some", "there's", "is there", "thing", "things", "happen", "happens", "does it", "called", "教程", "步骤", "方法", "办法", "方式", "操作", "流程", "攻略", "指南", "详细", "具体", "一步一步", "到底", "究竟", "其实", "非得", "老是", "总是", "的话", "已", "已经", "喺", "边度", "喺边", "喺边度", "度", "紧", "住", "啲", "咁", "嘢", "喎", "嗰", "乜", "乜嘢", "点算", "使唔使", "得唔得", "系咪", "俾", "畀", "佢", "佢哋", "我哋", "你哋", "人哋", "嚟", "啩", "囉", "噉", "咧", "捏", "哇", "噢", "呐", "哟", "耶", "部", "那边", "business", "商业版", "企业版", "anything", "something", "stuff", "某", "某个", "某些", "某台", "某部", "一条", "一些", "一台", "一部", "这台", "那台", "这部", "那部", "几条", "几个", "after", "afterwards", "这边", "台", "支", "只", "个人", "大家", "steps", "tutorial", "guide", "instructions", "method", "procedure", "yo", "bro", "guys", "ya", "hey", "r", "abt", "cuz", "coz", "bc", "smth", "lah", "leh", "lor", "meh", "ah", "ar", "hor", "liao", "sia", "可唔可以", "能唔能", "会唔会", "要唔要", "系唔系", "行不行", "干嘛", "干吗", "哪些", "hw", "lol", "lmao", "lmfao", "wtf", "omg", "tbh", "idk", "obviously", "figure out", "耶", "急", "急急急", "在线等", "麻烦", "说", "一堆", "那些", "这些", "些", "有没有", "有冇", "有无", "功能", "要点", "样", "哎", "唉", "呃", "ws", "what app", "瓦次艾普", "瓦茨艾普", "沃茨艾普", "沃茨阿普"},
 	OutOfScope: []string{"微信", "wechat", "weixin", "qq", "telegram", "电报", "tg", "line", "signal", "messenger", "facebook", "fb", "脸书", "instagram", "ig", "抖音", "tiktok", "快手", "微博", "weibo", "支付宝", "alipay", "淘宝", "twitter", "推特", "skype", "viber", "kakao", "kakaotalk", "snapchat", "discord", "slack", "zoom", "gmail", "outlook", "钉钉", "飞书", "小红书", "youtube", "netflix", "百度", "threads", "imessage", "facetime", "zalo", "imo", "teams", "hangouts", "google meet", "apple id", "google account", "icq", "yahoo", "hotmail", "b站", "bilibili", "知乎", "陌陌", "探探", "京东", "美团", "拼多多", "uber", "grab", "paypal", "steam", "reddit", "linkedin", "领英", "pinterest", "tinder", "spotify", "roblox", "douyin", "botim", "ins", "面书", "飞机", "网易", "微软", "microsoft", "银行", "网银", "手机银行", "银行卡", "信用卡", "bank", "banking", "credit card", "邮箱", "电邮", "email", "e-mail", "游戏", "game", "games", "wx", "vx"},
 	Brands:     []string{"whatsapp", "whatapp", "whatsap", "watsapp", "wa", "whatsaap", "whatspp", "whtsapp", "watsap", "wassap", "wsp", "ws", "whatapps", "whatsapps", "web", "pc", "ios", "iphone", "android", "app", "qr", "2fa", "google", "drive", "icloud", "mac", "windows"},
 	Subject:    []string{"whatsapp", "whatapp", "whatsap", "watsapp", "whats app", "whatsaap", "whatspp", "whtsapp", "watsap", "wassap", "wsp", "whatapps", "whatsapps", "ws", "what app", "瓦次艾普", "瓦茨艾普", "沃茨艾普", "沃茨阿普"},
@@ -421,6 +422,7 @@ var snapshotLexicon = Lexicon{
 		"网页版":        []string{"web"},
 	},
 	Uncovered: [][]string{
+		[]string{"转移", "-退出登录", "-删除账户", "-注销", "-卸载"},
 		[]string{"转移", "聊天记录"},
 		[]string{"转移", "消息"},
 		[]string{"转移", "备份"},
@@ -477,11 +479,11 @@ var snapshotLexicon = Lexicon{
 		[]string{"收费"},
 		[]string{"关机"},
 		[]string{"锁"},
-		[]string{"二维码", "登录", "-退出登录"},
+		[]string{"二维码", "-退出登录"},
 		[]string{"第一次", "登录", "-退出登录"},
 		[]string{"怎么登录", "-退出登录"},
 		[]string{"延迟", "-消息", "-通知", "-收到", "-退出登录", "-登录"},
-		[]string{"被登出", "-删除账户", "-注销", "-卸载", "-手机"},
+		[]string{"被登出", "-删除账户", "-注销", "-卸载", "-手机", "-有必要"},
 		[]string{"已删除的消息", "-退出登录", "-删除账户", "-注销", "-卸载", "-重装", "-换手机"},
 		[]string{"删除", "消息", "-退出登录", "-删除账户", "-注销", "-卸载", "-重装", "-换手机", "-丢失", "-收到", "-仍然"},
 		[]string{"删除", "聊天记录", "-退出登录", "-删除账户", "-注销", "-卸载", "-重装", "-换手机", "-丢失"},
