@@ -12,13 +12,16 @@ import "strings"
 
 // phraseMarks returns, for every stopword that begins a synonym term of two
 // or more words, its mark. segment splits a term into words; stop is the
-// set of stopwords.
+// set of stopwords. Only words in Latin letters are marked: a Chinese term
+// is a word of the segmentation dictionary and is found whole ("唔想删号"),
+// while marking a Chinese stopword such as 唔 (not) would tie it to words
+// far from it once the stopwords between are dropped.
 func phraseMarks(groups [][]string, segment func(string) []rawToken, stop map[string]bool) map[string]string {
 	marks := map[string]string{}
 	for _, g := range groups {
 		for _, term := range g {
 			toks := segment(term)
-			if len(toks) >= 2 && stop[toks[0].text] {
+			if len(toks) >= 2 && toks[0].latin && stop[toks[0].text] {
 				marks[toks[0].text] = "<" + toks[0].text + ">"
 			}
 		}
