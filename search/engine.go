@@ -4,6 +4,7 @@
 package search
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -18,6 +19,7 @@ import (
 	"github.com/blevesearch/bleve/v2"
 	"github.com/blevesearch/bleve/v2/analysis/analyzer/custom"
 	"github.com/blevesearch/bleve/v2/index/scorch"
+	blevesearch "github.com/blevesearch/bleve/v2/search"
 	"github.com/blevesearch/bleve/v2/search/query"
 
 	"faqbot/knowledge"
@@ -745,7 +747,10 @@ func (e *Engine) rank(ctx context.Context, an *analysis) ([]scored, error) {
 	if len(clauses) == 0 {
 		return nil, nil
 	}
-	req := bleve.NewSearchRequestOptions(bleve.NewDisjunctionQuery(clauses...), rerankDepth, 0, false)
+	// Every hit, so that those tying at the cut are taken by id, not by
+	// the order the index happened to store them in: an index built from
+	// the shipped analysis and one built the long way answer alike.
+	req := bleve.NewSearchRequestOptions(bleve.NewDisjunctionQuery(clauses...), len(e.docs), 0, false)
 	res, err := e.index.SearchInContext(ctx, req)
 	if err != nil {
 		if ctx.Err() != nil {
@@ -760,8 +765,16 @@ func (e *Engine) rank(ctx context.Context, an *analysis) ([]scored, error) {
 	for _, h := range res.Hits {
 		maxBM25 = math.Max(maxBM25, h.Score)
 	}
-	out := make([]scored, 0, len(res.Hits))
-	for _, h := range res.Hits {
+	hits := res.Hits
+	slices.SortStableFunc(hits, func(a, b *blevesearch.DocumentMatch) int {
+		if c := cmp.Compare(b.Score, a.Score); c != 0 {
+			return c
+		}
+		return strings.Compare(a.ID, b.ID)
+	})
+	hits = hits[:min(len(hits), rerankDepth)]
+	out := make([]scored, 0, len(hits))
+	for _, h := range hits {
 		info := e.docs[h.ID]
 		q := all
 		if info.kind == knowledge.FAQ {
