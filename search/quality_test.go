@@ -128,6 +128,72 @@ func TestStopwordsBeginningPhrases(t *testing.T) {
 	}
 }
 
+// A question naming two platforms (the phone and the web version) prefers
+// an entry for both to one for only the web version, when their questions
+// read alike.
+func TestEntryForSomePlatforms(t *testing.T) {
+	const guide = `---
+guide: demo
+lang: en
+---
+
+## Log out of the web version {#web}
+
+Questions:
+- log out of the web version
+- sign out of the web version at the office
+
+Tags:
+- platform: web
+
+Choose "Log out".
+
+## Log out of the web version from anywhere {#anywhere}
+
+Questions:
+- log out of the web version
+- sign out of the web version at the office
+
+Tags:
+- platform: web, phone
+
+Choose "Log out".
+`
+	const lexicon = `synonyms:
+  - [log out, sign out]
+  - [web, web version]
+  - [phone, mobile]
+  - [office, work]
+stopwords: [the, of, at, with, my]
+platforms:
+  web: [web]
+  phone: [phone]
+`
+	e := loadDemo(t, guide, lexicon, DefaultConfig())
+	ex, err := e.Explain(context.Background(), "sign out of the web version at the office with my phone")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ex.Candidates) != 2 || ex.Candidates[0].ID != "anywhere" {
+		t.Fatalf("candidates = %+v, want anywhere first", ex.Candidates)
+	}
+	if c := ex.Candidates[1]; c.ID != "web" || !c.PartPlatform || c.OtherPlatform {
+		t.Errorf("web: part platform %v, other platform %v, want true, false", c.PartPlatform, c.OtherPlatform)
+	}
+	if ex.Candidates[0].PartPlatform {
+		t.Errorf("anywhere is for every platform named, but marked as for some")
+	}
+	ex, err = e.Explain(context.Background(), "sign out of the web version at the office")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range ex.Candidates {
+		if c.PartPlatform {
+			t.Errorf("%s marked as for some platforms of a question naming one", c.ID)
+		}
+	}
+}
+
 // Two entries asked the same way: a near tie of plausible entries is a
 // question back to the user, not a coin toss.
 func TestNearTieAsksToClarify(t *testing.T) {
