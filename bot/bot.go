@@ -15,11 +15,27 @@ import (
 // Answerer is the answer engine as transports use it: answer a question,
 // and look up the entry a user picked from a clarification.
 type Answerer interface {
+	// Answer answers question. ctx carries the asker (WithAsker).
 	Answer(ctx context.Context, question string, opts ...search.AskOption) (search.Answer, error)
-	Lookup(id string, lang knowledge.Lang) (search.Answer, error)
+	// Lookup returns entry id in lang: the choice a user made by pressing
+	// one of a clarification's buttons. ctx carries the asker (WithAsker),
+	// so that a runtime can record which entry they meant; transports call
+	// Lookup for nothing else, as a runtime counts every call as a choice.
+	// It fails for an entry that does not exist (a stale or forged button).
+	Lookup(ctx context.Context, id string, lang knowledge.Lang) (search.Answer, error)
 }
 
-var _ Answerer = (*search.Engine)(nil)
+// EngineAnswerer is the answer engine (*search.Engine) as an Answerer.
+// The engine's own Lookup needs no context; Answerer's has one for the
+// runtimes that record choices. Answer and Close are the engine's.
+type EngineAnswerer struct{ *search.Engine }
+
+var _ Answerer = EngineAnswerer{}
+
+// Lookup implements Answerer with the engine's Lookup.
+func (e EngineAnswerer) Lookup(_ context.Context, id string, lang knowledge.Lang) (search.Answer, error) {
+	return e.Engine.Lookup(id, lang)
+}
 
 // Feedback is a user's verdict on one answer.
 type Feedback struct {

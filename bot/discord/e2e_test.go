@@ -22,7 +22,9 @@ import (
 // 127.0.0.1 through the session's HTTP client, and a websocket gateway.
 
 // realEngine is the answer engine over the shipped guides, built once.
-func realEngine(t *testing.T) *search.Engine { return searchtest.Engine(t) }
+func realEngine(t *testing.T) bot.EngineAnswerer {
+	return bot.EngineAnswerer{Engine: searchtest.Engine(t)}
+}
 
 func entryTitle(t *testing.T, id string, lang knowledge.Lang) string {
 	t.Helper()
@@ -301,7 +303,7 @@ func TestFeedbackAndUnknownButtons(t *testing.T) {
 	t.Parallel()
 	f := newFakeDiscord(t)
 	sink := &recordingSink{}
-	a := &stubAnswerer{lookupFn: func(id string, _ knowledge.Lang) (search.Answer, error) {
+	a := &stubAnswerer{lookupFn: func(_ context.Context, id string, _ knowledge.Lang) (search.Answer, error) {
 		return search.Answer{}, fmt.Errorf("search: no entry %q", id)
 	}}
 	start(t, f, testConfig(f), a, WithFeedbackSink(sink))

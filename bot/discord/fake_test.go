@@ -619,7 +619,7 @@ type stubAnswerer struct {
 	mu       sync.Mutex
 	asked    []string
 	answer   func(ctx context.Context, q string) (search.Answer, error)
-	lookupFn func(id string, lang knowledge.Lang) (search.Answer, error)
+	lookupFn func(ctx context.Context, id string, lang knowledge.Lang) (search.Answer, error)
 }
 
 func (s *stubAnswerer) Answer(ctx context.Context, q string, _ ...search.AskOption) (search.Answer, error) {
@@ -633,9 +633,9 @@ func (s *stubAnswerer) Answer(ctx context.Context, q string, _ ...search.AskOpti
 	return fn(ctx, q)
 }
 
-func (s *stubAnswerer) Lookup(id string, lang knowledge.Lang) (search.Answer, error) {
+func (s *stubAnswerer) Lookup(ctx context.Context, id string, lang knowledge.Lang) (search.Answer, error) {
 	if s.lookupFn != nil {
-		return s.lookupFn(id, lang)
+		return s.lookupFn(ctx, id, lang)
 	}
 	return search.Answer{Outcome: search.Answered, ID: id, Title: "Entry " + id, Lang: lang,
 		Blocks: []knowledge.Block{{Kind: knowledge.Paragraph, Text: "Text of " + id}}}, nil

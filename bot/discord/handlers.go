@@ -180,14 +180,15 @@ func (b *Bot) ask(ctx context.Context, question string, lang knowledge.Lang) (an
 // errStaleChoice is a clarification button for an entry that is gone.
 var errStaleChoice = errors.New("no such entry")
 
-// lookup returns entry id in lang, turning a panic into an error.
-func (b *Bot) lookup(id string, lang knowledge.Lang) (ans search.Answer, err error) {
+// lookup returns entry id in lang, the choice of a clarification's
+// button (ctx carries who pressed it), turning a panic into an error.
+func (b *Bot) lookup(ctx context.Context, id string, lang knowledge.Lang) (ans search.Answer, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("answer engine panicked: %v", r)
 		}
 	}()
-	ans, err = b.answerer.Lookup(id, lang)
+	ans, err = b.answerer.Lookup(ctx, id, lang)
 	if err != nil {
 		return ans, fmt.Errorf("%w: %w", errStaleChoice, err)
 	}
@@ -257,8 +258,8 @@ func (b *Bot) onInteractionCreate(_ *discordgo.Session, ic *discordgo.Interactio
 		switch p.Action {
 		case bot.Choose:
 			b.spawn("choose", func(ctx context.Context) {
-				b.answerInteraction(ctx, i, true, p.Lang, func(context.Context) (search.Answer, error) {
-					return b.lookup(p.ID, p.Lang)
+				b.answerInteraction(ctx, i, true, p.Lang, func(ctx context.Context) (search.Answer, error) {
+					return b.lookup(bot.WithAsker(ctx, bot.Asker{Adapter: adapterName, User: user.ID}), p.ID, p.Lang)
 				})
 			})
 		case bot.Helpful, bot.Unhelpful:

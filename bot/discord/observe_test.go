@@ -3,11 +3,13 @@ package discord
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 	"testing"
 	"time"
 
 	"faqbot/bot"
+	"faqbot/knowledge"
 	"faqbot/search"
 )
 
@@ -45,13 +47,20 @@ func TestObserverAndAsker(t *testing.T) {
 	f := newFakeDiscord(t)
 	obs := &recordingObserver{}
 	var mu sync.Mutex
-	var askers []bot.Asker
+	var askers, choosers []bot.Asker
+	var chosen []string
 	a := &stubAnswerer{answer: func(ctx context.Context, q string) (search.Answer, error) {
 		asker, _ := bot.AskerFrom(ctx)
 		mu.Lock()
 		askers = append(askers, asker)
 		mu.Unlock()
 		return answerFor(q), nil
+	}, lookupFn: func(ctx context.Context, id string, lang knowledge.Lang) (search.Answer, error) {
+		asker, _ := bot.AskerFrom(ctx)
+		mu.Lock()
+		choosers, chosen = append(choosers, asker), append(chosen, id)
+		mu.Unlock()
+		return answerFor(id), nil
 	}}
 	cfg := testConfig(f)
 	cfg.UserEvery, cfg.UserBurst = time.Minute, 2
@@ -70,6 +79,24 @@ func TestObserverAndAsker(t *testing.T) {
 	mu.Lock()
 	if len(askers) != 2 || askers[0] != (bot.Asker{Adapter: "discord", User: userID}) {
 		t.Errorf("askers %+v, want discord/%s twice", askers, userID)
+	}
+	mu.Unlock()
+
+	// A clarification's button: the look-up carries who pressed it. A
+	// vote and a press held back by flood control look nothing up.
+	pressBy := func(id, who, data string) map[string]any {
+		p := press(id, data)
+		p["member"] = map[string]any{"user": user(who, false)}
+		return p
+	}
+	f.dispatch("INTERACTION_CREATE", pressBy("i1", "5002", "a|en|remote-log-out"))
+	f.dispatch("INTERACTION_CREATE", pressBy("i2", "5002", "y|en|remote-log-out"))
+	f.dispatch("INTERACTION_CREATE", pressBy("i3", userID, "a|en|web-log-out"))
+	f.waitSent(t, routeCallback, 2)
+	waitFor(t, "the third flood drop", func() bool { return obs.count("flood discord") == 3 })
+	mu.Lock()
+	if !slices.Equal(choosers, []bot.Asker{{Adapter: "discord", User: "5002"}}) || !slices.Equal(chosen, []string{"remote-log-out"}) {
+		t.Errorf("look-ups by %+v of %q, want discord/5002 choosing remote-log-out", choosers, chosen)
 	}
 	mu.Unlock()
 

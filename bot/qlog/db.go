@@ -16,7 +16,7 @@ import (
 	sqlite3 "modernc.org/sqlite/lib"
 )
 
-// schema is the database layout of a new log (PRAGMA user_version 2).
+// schema is the database layout of a new log (PRAGMA user_version 3).
 // Times are Unix milliseconds (UTC); in sqlite3:
 // datetime(time/1000, 'unixepoch').
 //
@@ -24,6 +24,9 @@ import (
 // (feedback_once); a vote that could not be linked is one per user and
 // entry (feedback_unlinked_once): a user who presses 👎 ten times under
 // someone else's answer counts once, as under their own.
+//
+// chosen is, on a clarification's row, the entry its asker then picked
+// from the choices ("" when none was picked); see chooseQuery.
 const schema = `
 CREATE TABLE meta (
 	key   TEXT PRIMARY KEY,
@@ -40,7 +43,8 @@ CREATE TABLE questions (
 	entry_id   TEXT NOT NULL,
 	choices    TEXT NOT NULL,
 	confidence REAL NOT NULL,
-	latency_us INTEGER NOT NULL
+	latency_us INTEGER NOT NULL,
+	chosen     TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX questions_time ON questions(time);
 CREATE INDEX questions_asker ON questions(adapter, user_hash, time);
@@ -71,11 +75,19 @@ DELETE FROM feedback WHERE question_id IS NULL AND user_hash != '' AND id NOT IN
 	SELECT MAX(id) FROM feedback WHERE question_id IS NULL AND user_hash != '' GROUP BY adapter, user_hash, entry_id);
 ` + unlinkedIndex
 
+// migrateV2 brings a version 2 log to version 3: the questions get the
+// chosen column, empty on every row (no choice was recorded before).
+const migrateV2 = `ALTER TABLE questions ADD COLUMN chosen TEXT NOT NULL DEFAULT '';`
+
 // schemaVersion is the user_version this package writes; it reads logs of
 // version minVersion and up.
 const (
-	schemaVersion = 2
+	schemaVersion = 3
 	minVersion    = 1
+	// chosenVersion is the first version with questions.chosen: the
+	// report reads older logs (faqbot report, before faqbot has opened
+	// them) as if no choice was picked.
+	chosenVersion = 3
 )
 
 // defaultBusyTimeout is how long a statement waits for a lock another

@@ -149,8 +149,9 @@ PRAGMA user_version = 1;
 `
 
 // TestVersion1LogIsBroughtUpToDate: a log of version 1 opens: its salt
-// moves to the salt file (and out of the database), and a user's repeated
-// unlinked votes on an entry become their last one.
+// moves to the salt file (and out of the database), a user's repeated
+// unlinked votes on an entry become their last one, and the questions get
+// version 3's chosen column.
 func TestVersion1LogIsBroughtUpToDate(t *testing.T) {
 	cfg := testConfig(t)
 	const salt = "0123456789abcdef0123456789abcdef-old-salt"
@@ -187,6 +188,7 @@ func TestVersion1LogIsBroughtUpToDate(t *testing.T) {
 	raw := rawDB(t, cfg.Path)
 	var version int
 	raw.QueryRow("PRAGMA user_version").Scan(&version)
+	chosenRows(t, raw) // fails when version 2's migration was left out
 	rows, err := raw.Query(`SELECT user_hash, helpful FROM feedback ORDER BY id`)
 	if err != nil {
 		t.Fatal(err)

@@ -1,8 +1,9 @@
 // Package qlog is faqbot's question log: an embedded SQLite database (the
 // pure-Go modernc.org/sqlite driver, no cgo) of the questions the bot was
-// asked, what it did with them, and the 👍/👎 feedback on its answers. It
-// is what an operator reads (faqbot report) to learn which questions the
-// guides miss.
+// asked, what it did with them, the 👍/👎 feedback on its answers, and
+// which of a clarification's choices its asker picked. It is what an
+// operator reads (faqbot report) to learn which questions the guides miss
+// and which entries are too close to tell apart.
 //
 // Writes never hold up an answer: Record hands a row to a bounded buffer
 // that one goroutine writes in batches, one transaction per batch; when the
@@ -138,6 +139,18 @@ type Question struct {
 	Latency    time.Duration
 }
 
+// Choice is a user pressing one of a clarification's buttons: the entry
+// they meant. The log links it to the clarification that offered it (see
+// chooseQuery).
+type Choice struct {
+	Time    time.Time
+	Adapter string
+	// User is the chooser's id within the adapter; "" when unknown (the
+	// choice is then linked to nothing).
+	User    string
+	EntryID string
+}
+
 // OutcomeError is the outcome logged for a question the engine failed on.
 const OutcomeError search.Outcome = "error"
 
@@ -148,7 +161,14 @@ type Stats struct {
 	// user's earlier one on the same answer (or, unlinked, on the same
 	// entry) counts again, though the log keeps one row.
 	Feedback uint64
-	Dropped  uint64 // rows dropped because the buffer was full
+	// Choices counts the choices linked to the clarification they were
+	// made from (its chosen entry written); UnlinkedChoices those with no
+	// such clarification in the log (pressed by another user in a group,
+	// or after the clarification's row was deleted or never written),
+	// which are counted and not stored.
+	Choices, UnlinkedChoices uint64
+	// Dropped, Unwritten and Failed count questions, votes and choices.
+	Dropped uint64 // rows dropped because the buffer was full
 	// Unwritten counts the rows the log did not write because it was
 	// closing: recorded after Close began, or still buffered when
 	// Shutdown's deadline passed.
@@ -184,7 +204,7 @@ type Log struct {
 	writeCtx context.Context
 	abandon  context.CancelFunc
 
-	questions, feedback, dropped, unwritten, failed atomic.Uint64
+	questions, feedback, choices, unlinkedChoices, dropped, unwritten, failed atomic.Uint64
 }
 
 var _ bot.FeedbackSink = (*Log)(nil)
@@ -200,13 +220,18 @@ type hooks struct {
 	beforeBatch func()
 }
 
-// event is one thing for the writer: a question, a feedback, or a flush
-// marker (flushed is closed once everything before it is written).
+// event is one thing for the writer: a question, a feedback, a choice,
+// or a flush marker (flushed is closed once everything before it is
+// written).
 type event struct {
 	q       *Question
 	f       *bot.Feedback
+	c       *Choice
 	flushed chan struct{}
 }
+
+// row reports whether ev is something to write (not a flush marker).
+func (ev event) row() bool { return ev.q != nil || ev.f != nil || ev.c != nil }
 
 // Open opens (creating if need be) the log at cfg.Path, deletes rows older
 // than the retention and starts the writer. Close it when done.
@@ -288,7 +313,9 @@ func (l *Log) init(ctx context.Context) error {
 	case 0:
 		_, err = tx.ExecContext(ctx, schema)
 	case 1:
-		_, err = tx.ExecContext(ctx, migrateV1)
+		_, err = tx.ExecContext(ctx, migrateV1+migrateV2)
+	case 2:
+		_, err = tx.ExecContext(ctx, migrateV2)
 	}
 	if err != nil {
 		return fmt.Errorf("create tables (from version %d): %w", version, err)
@@ -345,6 +372,16 @@ func (l *Log) RecordFeedback(_ context.Context, f bot.Feedback) error {
 		f.Time = l.now()
 	}
 	return l.send(event{f: &f})
+}
+
+// RecordChoice queues c for writing: the entry is set as the choice of
+// the clarification it is linked to, or counted as unlinked. Like Record
+// it never waits, and reports whether c was taken.
+func (l *Log) RecordChoice(c Choice) bool {
+	if c.Time.IsZero() {
+		c.Time = l.now()
+	}
+	return l.send(event{c: &c}) == nil
 }
 
 func (l *Log) send(ev event) error {
@@ -429,6 +466,7 @@ func (l *Log) Shutdown(ctx context.Context) error {
 func (l *Log) Stats() Stats {
 	return Stats{
 		Questions: l.questions.Load(), Feedback: l.feedback.Load(),
+		Choices: l.choices.Load(), UnlinkedChoices: l.unlinkedChoices.Load(),
 		Dropped: l.dropped.Load(), Unwritten: l.unwritten.Load(), Failed: l.failed.Load(),
 	}
 }
@@ -516,7 +554,7 @@ func (l *Log) drain(batch []event) {
 	for {
 		select {
 		case ev := <-l.in:
-			if ev.q != nil || ev.f != nil {
+			if ev.row() {
 				l.unwritten.Add(1)
 			}
 			if ev.flushed != nil {
@@ -554,30 +592,34 @@ func (l *Log) writeBatch(batch []event) {
 	if l.h.beforeBatch != nil {
 		l.h.beforeBatch()
 	}
-	var nq, nf uint64
+	var nq, nf, nc uint64
 	for _, ev := range batch {
 		switch {
 		case ev.q != nil:
 			nq++
 		case ev.f != nil:
 			nf++
+		case ev.c != nil:
+			nc++
 		}
 	}
-	if nq+nf > 0 {
-		err := l.insert(batch)
+	if n := nq + nf + nc; n > 0 {
+		linked, err := l.insert(batch)
 		if isBusy(err) && l.writeCtx.Err() == nil {
-			l.log.Warn("question log: the database was locked; writing the batch again", "rows", nq+nf, "err", err)
-			err = l.insert(batch)
+			l.log.Warn("question log: the database was locked; writing the batch again", "rows", n, "err", err)
+			linked, err = l.insert(batch)
 		}
 		switch {
 		case err == nil:
 			l.questions.Add(nq)
 			l.feedback.Add(nf)
+			l.choices.Add(linked)
+			l.unlinkedChoices.Add(nc - linked)
 		case l.writeCtx.Err() != nil: // Shutdown gave up
-			l.unwritten.Add(nq + nf)
+			l.unwritten.Add(n)
 		default:
-			l.failed.Add(nq + nf)
-			l.log.Error("question log: write failed; rows lost", "rows", nq+nf, "err", err)
+			l.failed.Add(n)
+			l.log.Error("question log: write failed; rows lost", "rows", n, "err", err)
 		}
 	}
 	for _, ev := range batch {
@@ -587,26 +629,33 @@ func (l *Log) writeBatch(batch []event) {
 	}
 }
 
-func (l *Log) insert(batch []event) error {
+// insert writes batch in one transaction and returns how many of its
+// choices it linked to their clarification.
+func (l *Log) insert(batch []event) (linked uint64, err error) {
 	ctx, cancel := context.WithTimeout(l.writeCtx, time.Minute)
 	defer cancel()
 	// BEGIN IMMEDIATE (the writer's _txlock): the write lock is taken, or
 	// waited for, before the first read.
 	tx, err := l.db.BeginTx(ctx, nil)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	defer tx.Rollback()
+	choose, err := tx.PrepareContext(ctx, chooseQuery)
+	if err != nil {
+		return 0, err
+	}
+	defer choose.Close()
 	insQ, err := tx.PrepareContext(ctx, `INSERT INTO questions
 		(time, adapter, user_hash, lang, question, outcome, entry_id, choices, confidence, latency_us)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	defer insQ.Close()
 	link, err := tx.PrepareContext(ctx, linkQuery)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	defer link.Close()
 	// One vote per user and answer, or per user and entry when it is
@@ -617,7 +666,7 @@ func (l *Log) insert(batch []event) error {
 		ON CONFLICT (question_id, user_hash) WHERE question_id IS NOT NULL
 		DO UPDATE SET time = excluded.time, helpful = excluded.helpful, lang = excluded.lang`)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	defer insLinked.Close()
 	insUnlinked, err := tx.PrepareContext(ctx, `INSERT INTO feedback
@@ -626,7 +675,7 @@ func (l *Log) insert(batch []event) error {
 		ON CONFLICT (adapter, user_hash, entry_id) WHERE question_id IS NULL AND user_hash != ''
 		DO UPDATE SET time = excluded.time, helpful = excluded.helpful, lang = excluded.lang`)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	defer insUnlinked.Close()
 	cutoff := l.cutoff()
@@ -644,7 +693,7 @@ func (l *Log) insert(batch []event) error {
 			if user != "" {
 				err = link.QueryRowContext(ctx, f.Adapter, user, f.Time.UnixMilli(), cutoff, f.EntryID, ","+f.EntryID+",").Scan(&qid)
 				if err != nil && !errors.Is(err, sql.ErrNoRows) {
-					return fmt.Errorf("link feedback: %w", err)
+					return 0, fmt.Errorf("link feedback: %w", err)
 				}
 				if l.h.afterLink != nil {
 					l.h.afterLink()
@@ -655,12 +704,26 @@ func (l *Log) insert(batch []event) error {
 			} else {
 				_, err = insUnlinked.ExecContext(ctx, f.Time.UnixMilli(), f.Adapter, user, f.EntryID, string(f.Lang), f.Helpful)
 			}
+		case ev.c != nil:
+			c := ev.c
+			user := l.HashUser(c.Adapter, c.User)
+			if user == "" {
+				continue
+			}
+			var res sql.Result
+			res, err = choose.ExecContext(ctx, c.EntryID, c.Adapter, user, c.Time.UnixMilli(), cutoff, ","+c.EntryID+",")
+			if err == nil {
+				var n int64
+				if n, err = res.RowsAffected(); n > 0 {
+					linked++
+				}
+			}
 		}
 		if err != nil {
-			return err
+			return 0, err
 		}
 	}
-	return tx.Commit()
+	return linked, tx.Commit()
 }
 
 // linkQuery finds the answer a feedback is about: the same user's most
@@ -677,6 +740,21 @@ const linkQuery = `SELECT id FROM questions
 	WHERE adapter = ? AND user_hash = ? AND time <= ? AND time >= ?
 	  AND (entry_id = ? OR (outcome = 'clarify' AND instr(',' || choices || ',', ?) > 0))
 	ORDER BY time DESC, id DESC LIMIT 1`
+
+// chooseQuery sets a choice (?1, the entry) on the clarification it was
+// made from, by the rule that links feedback (linkQuery): the same user's
+// most recent clarification, on the same adapter, not after the choice and
+// not older than the retention, that offered the entry, as its best
+// (entry_id) or another choice. On Telegram a clarification's buttons stay
+// when one is pressed: a second press on the same clarification replaces
+// the first, the better informed. Nothing matches a choice by someone else
+// than the asker (in a group) or one whose clarification is no longer in
+// the log: it is counted as unlinked.
+const chooseQuery = `UPDATE questions SET chosen = ?1 WHERE id = (
+	SELECT id FROM questions
+	WHERE adapter = ?2 AND user_hash = ?3 AND time <= ?4 AND time >= ?5
+	  AND outcome = 'clarify' AND (entry_id = ?1 OR instr(',' || choices || ',', ?6) > 0)
+	ORDER BY time DESC, id DESC LIMIT 1)`
 
 // StoredQuestion is a question as the log stores it: normalised like the
 // engine reads it (search.Normalize), with e-mail addresses replaced by

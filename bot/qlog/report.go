@@ -20,6 +20,9 @@ type Report struct {
 	Outcomes map[string]int
 	// Helpful and Unhelpful count the feedback.
 	Helpful, Unhelpful int
+	// Picked counts the clarifications after which their asker picked one
+	// of the choices (of Outcomes["clarify"]).
+	Picked int
 	// Declined are the most frequent questions the bot could not answer.
 	Declined []QuestionCount
 	// Clarified are the most frequent questions it asked to clarify.
@@ -37,12 +40,22 @@ type QuestionCount struct {
 }
 
 // Clarification is a question the bot asked to clarify, with the entries
-// it offered, best first.
+// it offered, best first, and what its askers picked.
 type Clarification struct {
 	Question string
 	Count    int
 	Choices  []string
 	LastSeen time.Time
+	// Picked counts the entries picked, most picked first; Unpicked the
+	// times (of Count) nobody picked any.
+	Picked   []Pick
+	Unpicked int
+}
+
+// Pick is an entry picked after a clarification, and how often.
+type Pick struct {
+	EntryID string
+	Count   int
 }
 
 // EntryFeedback is the feedback on one entry.
@@ -91,13 +104,19 @@ func ReadReport(ctx context.Context, path string, since time.Time, limit int) (R
 		return Report{}, fmt.Errorf("read %s: %w", path, err)
 	}
 	r := Report{Since: since, Outcomes: map[string]int{}}
-	if err := r.read(ctx, tx, since.UnixMilli(), limit); err != nil {
+	if err := r.read(ctx, tx, since.UnixMilli(), limit, version >= chosenVersion); err != nil {
 		return Report{}, fmt.Errorf("read %s: %w", path, err)
 	}
 	return r, nil
 }
 
-func (r *Report) read(ctx context.Context, db querier, from int64, limit int) error {
+// read reads the report; hasChosen tells whether the log records choices
+// (an older one is read as if none was picked).
+func (r *Report) read(ctx context.Context, db querier, from int64, limit int, hasChosen bool) error {
+	chosen := "chosen"
+	if !hasChosen {
+		chosen = "''"
+	}
 	err := each(ctx, db, `SELECT outcome, COUNT(*) FROM questions WHERE time >= ? GROUP BY outcome`, []any{from}, func(rows *sql.Rows) error {
 		var outcome string
 		var n int
@@ -129,21 +148,34 @@ func (r *Report) read(ctx context.Context, db querier, from int64, limit int) er
 	if err != nil {
 		return err
 	}
-	err = each(ctx, db, `SELECT question, entry_id, choices, COUNT(*) AS n, MAX(time) AS last
-		FROM questions WHERE outcome = 'clarify' AND time >= ?
-		GROUP BY question, entry_id, choices ORDER BY n DESC, last DESC, question LIMIT ?`, []any{from, limit}, func(rows *sql.Rows) error {
-		var c Clarification
-		var best, others string
+	err = db.QueryRowContext(ctx, `SELECT COUNT(*) FROM questions WHERE outcome = 'clarify' AND `+chosen+` != '' AND time >= ?`, from).
+		Scan(&r.Picked)
+	if err != nil {
+		return err
+	}
+	var key [3]string // question, best, others of the Clarification being read
+	err = each(ctx, db, strings.ReplaceAll(clarifications, "CHOSEN", chosen), []any{from, limit}, func(rows *sql.Rows) error {
+		var k [3]string
+		var n, picks int
 		var last int64
-		if err := rows.Scan(&c.Question, &best, &others, &c.Count, &last); err != nil {
+		var picked string
+		if err := rows.Scan(&k[0], &k[1], &k[2], &n, &last, &picked, &picks); err != nil {
 			return err
 		}
-		c.Choices = []string{best}
-		if others != "" {
-			c.Choices = append(c.Choices, strings.Split(others, ",")...)
+		if len(r.Clarified) == 0 || k != key {
+			key = k
+			c := Clarification{Question: k[0], Count: n, Choices: []string{k[1]}, LastSeen: time.UnixMilli(last)}
+			if k[2] != "" {
+				c.Choices = append(c.Choices, strings.Split(k[2], ",")...)
+			}
+			r.Clarified = append(r.Clarified, c)
 		}
-		c.LastSeen = time.UnixMilli(last)
-		r.Clarified = append(r.Clarified, c)
+		c := &r.Clarified[len(r.Clarified)-1]
+		if picked == "" {
+			c.Unpicked = picks
+		} else {
+			c.Picked = append(c.Picked, Pick{EntryID: picked, Count: picks})
+		}
 		return nil
 	})
 	if err != nil {
@@ -156,6 +188,26 @@ func (r *Report) read(ctx context.Context, db querier, from int64, limit int) er
 		return err
 	})
 }
+
+// clarifications lists the questions asked to clarify since ?1, with the
+// choices offered (grouped by both: the same question may have been given
+// other choices as the guides changed), most frequent first, at most ?2;
+// one row per entry picked after them ("" for none), most picked first,
+// each group's rows together. CHOSEN is the chosen column, or an empty
+// string for a log older than it.
+const clarifications = `
+WITH picks AS (
+	SELECT question, entry_id, choices, CHOSEN AS picked, COUNT(*) AS n, MAX(time) AS last
+	FROM questions WHERE outcome = 'clarify' AND time >= ?1
+	GROUP BY question, entry_id, choices, picked
+), top AS (
+	SELECT question, entry_id, choices, SUM(n) AS n, MAX(last) AS last
+	FROM picks GROUP BY question, entry_id, choices
+	ORDER BY n DESC, last DESC, question, entry_id, choices LIMIT ?2
+)
+SELECT t.question, t.entry_id, t.choices, t.n, t.last, p.picked, p.n
+FROM top t JOIN picks p USING (question, entry_id, choices)
+ORDER BY t.n DESC, t.last DESC, t.question, t.entry_id, t.choices, p.picked = '', p.n DESC, p.picked`
 
 // worstEntries lists the entries voted 👎 since ?1, worst first, at most
 // ?2: their votes, how often they answered, and the question most often

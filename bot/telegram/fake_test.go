@@ -49,6 +49,7 @@ var (
 type fakeAnswerer struct {
 	mu        sync.Mutex
 	questions []string
+	lookups   []lookup
 	started   chan struct{} // "slow" closes it when it starts
 	release   chan struct{} // and waits for this
 }
@@ -94,13 +95,30 @@ func (a *fakeAnswerer) Answer(ctx context.Context, q string, _ ...search.AskOpti
 	}, nil
 }
 
-func (a *fakeAnswerer) Lookup(id string, lang knowledge.Lang) (search.Answer, error) {
+func (a *fakeAnswerer) Lookup(ctx context.Context, id string, lang knowledge.Lang) (search.Answer, error) {
+	asker, _ := bot.AskerFrom(ctx)
+	a.mu.Lock()
+	a.lookups = append(a.lookups, lookup{asker, id})
+	a.mu.Unlock()
 	title, ok := fakeEntries[id]
 	if !ok {
 		return search.Answer{}, fmt.Errorf("no entry %q", id)
 	}
 	return search.Answer{Outcome: search.Answered, ID: id, Title: title, Lang: lang, Confidence: 1,
 		Blocks: []knowledge.Block{{Kind: knowledge.Paragraph, Text: "About " + id}}}, nil
+}
+
+// lookup is one call of Lookup: who chose which entry.
+type lookup struct {
+	Asker bot.Asker
+	ID    string
+}
+
+// chosen returns the calls of Lookup so far.
+func (a *fakeAnswerer) chosen() []lookup {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return append([]lookup(nil), a.lookups...)
 }
 
 func (a *fakeAnswerer) asked() []string {

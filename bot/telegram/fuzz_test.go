@@ -75,7 +75,7 @@ func offlineBot(tb testing.TB, rt http.RoundTripper, logs io.Writer, webhook boo
 		cfg.WebhookSecret = "fuzz-secret-0123456789"
 	}
 	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	b, err := New(cfg, searchtest.Engine(tb), WithHTTPClient(&http.Client{Transport: rt}), WithLogger(logger))
+	b, err := New(cfg, bot.EngineAnswerer{Engine: searchtest.Engine(tb)}, WithHTTPClient(&http.Client{Transport: rt}), WithLogger(logger))
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -293,12 +293,6 @@ func (b *Bot) onCallback(ctx context.Context, cq *models.CallbackQuery) {
 		answer(bot.Text(bot.MsgUnknownButton, lang))
 		return
 	}
-	ans, err := b.answerer.Lookup(p.ID, p.Lang)
-	if err != nil {
-		b.log.Debug("button for an unknown entry", "entry", p.ID, "lang", p.Lang)
-		answer(bot.Text(bot.MsgUnknownButton, lang))
-		return
-	}
 	user := strconv.FormatInt(cq.From.ID, 10)
 	switch p.Action {
 	case bot.Choose:
@@ -310,9 +304,21 @@ func (b *Bot) onCallback(ctx context.Context, cq *models.CallbackQuery) {
 			answer(bot.Text(bot.MsgSlowDown, lang))
 			return
 		}
+		// The look-up is the choice (a runtime records it): made only for
+		// a press that is answered, with who pressed.
+		ans, err := b.answerer.Lookup(bot.WithAsker(ctx, bot.Asker{Adapter: adapterName, User: user}), p.ID, p.Lang)
+		if err != nil {
+			b.log.Debug("button for an unknown entry", "entry", p.ID, "lang", p.Lang)
+			answer(bot.Text(bot.MsgUnknownButton, lang))
+			return
+		}
 		answer("")
 		b.sendAnswer(ctx, to, ans)
 	case bot.Helpful, bot.Unhelpful:
+		// A vote names its entry without a look-up (which would count as a
+		// choice): an entry a reload removed since keeps its votes on the
+		// answers it gave. One vote per user and message (votes) bounds
+		// what forged buttons could add.
 		vote := fmt.Sprintf("%d/%d/%s", to.chat, to.replyTo, user)
 		if !b.votes.add(vote) {
 			answer(bot.Text(bot.MsgThanksFeedback, p.Lang)) // counted once

@@ -3,6 +3,7 @@ package telegram
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -75,6 +76,23 @@ func TestObserverAndAsker(t *testing.T) {
 		t.Errorf("askers %+v, want telegram/42 twice", ans.askers)
 	}
 	ans.mu.Unlock()
+
+	// A clarification, then its button: the look-up carries who pressed
+	// it. A vote and a press held back by flood control look nothing up.
+	h.api.Push(privateMsg(44, "en", "clarify me"))
+	clar := h.api.WaitSent(t, 4)[3]
+	choice := clar.Markup.InlineKeyboard[1][0].CallbackData // a|en|remote-log-out
+	h.api.Push(callback("cq-1", 44, "en", 44, "private", clar.ID, choice))
+	chosen := h.api.WaitSent(t, 5)[4]
+	h.api.Push(callback("cq-2", 44, "en", 44, "private", chosen.ID, "y|en|remote-log-out"))
+	h.api.Push(callback("cq-3", 42, "en", 42, "private", clar.ID, choice))
+	h.api.WaitCalls(t, "answerCallbackQuery", 3)
+	if got, want := ans.chosen(), []lookup{{bot.Asker{Adapter: "telegram", User: "44"}, "remote-log-out"}}; !slices.Equal(got, want) {
+		t.Errorf("look-ups %+v, want %+v", got, want)
+	}
+	if n := obs.count("flood telegram"); n != 3 {
+		t.Errorf("%d flood drops, want 3 (the press of a user over the limit)", n)
+	}
 
 	// A send Telegram refuses for good.
 	h.api.SetHook(func(method string, _ int) (int, string, bool) {

@@ -17,12 +17,13 @@ import (
 
 	"faqbot/bot"
 	"faqbot/knowledge"
-	"faqbot/search"
 	"faqbot/search/searchtest"
 )
 
 // realEngine is the answer engine over the shipped guides, built once.
-func realEngine(t *testing.T) *search.Engine { return searchtest.Engine(t) }
+func realEngine(t *testing.T) bot.EngineAnswerer {
+	return bot.EngineAnswerer{Engine: searchtest.Engine(t)}
+}
 
 func TestPrivateQuestionGetsTheRightAnswer(t *testing.T) {
 	eng := realEngine(t)

@@ -32,9 +32,11 @@ type liveEngine struct {
 var _ bot.Answerer = (*liveEngine)(nil)
 
 // answerEngine is what a liveEngine serves: the answer engine
-// (*search.Engine), or in tests an engine that fails on purpose.
+// (*search.Engine), or in tests an engine that fails on purpose. Its
+// Lookup takes no context: the liveEngine adapts it to bot.Answerer's.
 type answerEngine interface {
-	bot.Answerer
+	Answer(ctx context.Context, question string, opts ...search.AskOption) (search.Answer, error)
+	Lookup(id string, lang knowledge.Lang) (search.Answer, error)
 	Close() error
 }
 
@@ -83,8 +85,9 @@ func (l *liveEngine) Answer(ctx context.Context, question string, opts ...search
 	return g.eng.Answer(ctx, question, opts...)
 }
 
-// Lookup implements bot.Answerer.
-func (l *liveEngine) Lookup(id string, lang knowledge.Lang) (search.Answer, error) {
+// Lookup implements bot.Answerer. The engine needs no context: who chose
+// is recorded by observedAnswerer, around it.
+func (l *liveEngine) Lookup(_ context.Context, id string, lang knowledge.Lang) (search.Answer, error) {
 	g, err := l.acquire()
 	if err != nil {
 		return search.Answer{}, err
@@ -132,8 +135,8 @@ func (g *generation) retire() error {
 }
 
 // observedAnswerer is what one adapter answers with: the live engine,
-// with every question counted in the metrics and written to the question
-// log.
+// with every question, and every choice after a clarification, counted in
+// the metrics and written to the question log.
 type observedAnswerer struct {
 	adapter string
 	eng     bot.Answerer
@@ -175,9 +178,25 @@ func (a observedAnswerer) Answer(ctx context.Context, question string, opts ...s
 	return ans, err
 }
 
-// Lookup implements bot.Answerer.
-func (a observedAnswerer) Lookup(id string, lang knowledge.Lang) (search.Answer, error) {
-	return a.eng.Lookup(id, lang)
+// Lookup implements bot.Answerer: a user picked entry id from a
+// clarification's choices. The choice is counted, and recorded in the
+// question log for the clarification it was made from (ctx's asker tells
+// whose). A button for an entry that is gone (the guides were reloaded)
+// fails, and is neither counted nor recorded.
+func (a observedAnswerer) Lookup(ctx context.Context, id string, lang knowledge.Lang) (search.Answer, error) {
+	ans, err := a.eng.Lookup(ctx, id, lang)
+	if err != nil {
+		return ans, err
+	}
+	a.m.choices.WithLabelValues(a.adapter).Inc()
+	if a.log != nil {
+		c := qlog.Choice{Time: time.Now(), Adapter: a.adapter, EntryID: id}
+		if asker, ok := bot.AskerFrom(ctx); ok {
+			c.User = asker.User
+		}
+		a.log.RecordChoice(c) // a full buffer drops it (counted), never the answer
+	}
+	return ans, nil
 }
 
 // feedbackSink counts feedback and hands it to the question log.

@@ -105,7 +105,7 @@ func TestSwapUnderLoad(t *testing.T) {
 					err = errors.New("answered " + ans.ID)
 				}
 				if err == nil {
-					_, err = live.Lookup("web-log-out", knowledge.English)
+					_, err = live.Lookup(context.Background(), "web-log-out", knowledge.English)
 				}
 				if err != nil {
 					errs <- err
@@ -135,7 +135,7 @@ func TestSwapUnderLoad(t *testing.T) {
 	if _, err := live.Answer(context.Background(), webQuestion); !errors.Is(err, errEngineClosed) {
 		t.Errorf("Answer after close: %v, want errEngineClosed", err)
 	}
-	if _, err := live.Lookup("web-log-out", knowledge.English); !errors.Is(err, errEngineClosed) {
+	if _, err := live.Lookup(context.Background(), "web-log-out", knowledge.English); !errors.Is(err, errEngineClosed) {
 		t.Errorf("Lookup after close: %v, want errEngineClosed", err)
 	}
 	late := shippedEngine(t)

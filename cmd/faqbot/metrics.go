@@ -24,6 +24,7 @@ type metrics struct {
 	latency    *prometheus.HistogramVec // adapter
 	confidence *prometheus.HistogramVec // adapter
 	feedback   *prometheus.CounterVec   // adapter, helpful
+	choices    *prometheus.CounterVec   // adapter
 	flood      *prometheus.CounterVec   // adapter
 	errors     *prometheus.CounterVec   // adapter, op
 	connected  *prometheus.GaugeVec     // adapter
@@ -58,6 +59,10 @@ func newMetrics() *metrics {
 			Name: "faqbot_feedback_total",
 			Help: "Feedback button presses recorded, by adapter and verdict (helpful=true: 👍). A user who presses again counts again; faqbot report counts one vote per user and answer.",
 		}, []string{"adapter", "helpful"}),
+		choices: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "faqbot_choices_total",
+			Help: "Choices made after a clarification (a button of \"Which of these do you mean?\" pressed and answered), by adapter. Compare with faqbot_questions_total{outcome=\"clarify\"}.",
+		}, []string{"adapter"}),
 		flood: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "faqbot_flood_dropped_total",
 			Help: "Messages not answered because their sender was over the flood limit.",
@@ -91,7 +96,7 @@ func newMetrics() *metrics {
 		ConstLabels: prometheus.Labels{"version": version, "revision": revision, "goversion": runtime.Version()},
 	})
 	info.Set(1)
-	m.reg.MustRegister(m.questions, m.latency, m.confidence, m.feedback, m.flood, m.errors, m.connected,
+	m.reg.MustRegister(m.questions, m.latency, m.confidence, m.feedback, m.choices, m.flood, m.errors, m.connected,
 		m.entries, m.reloads, m.loadedAt, info,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	// Both results show from the start, so a rate() sees the first one.
@@ -124,6 +129,10 @@ func (m *metrics) observeQuestionLog(l *qlog.Log) {
 			func(s qlog.Stats) uint64 { return s.Questions }),
 		counter("faqbot_question_log_rows_total", "Rows written to the question log.", prometheus.Labels{"table": "feedback"},
 			func(s qlog.Stats) uint64 { return s.Feedback }),
+		counter("faqbot_question_log_choices_total", "Choices after a clarification written to the question log: linked=true set on the clarification they were made from, linked=false with none to link to (not stored).", prometheus.Labels{"linked": "true"},
+			func(s qlog.Stats) uint64 { return s.Choices }),
+		counter("faqbot_question_log_choices_total", "Choices after a clarification written to the question log: linked=true set on the clarification they were made from, linked=false with none to link to (not stored).", prometheus.Labels{"linked": "false"},
+			func(s qlog.Stats) uint64 { return s.UnlinkedChoices }),
 		counter("faqbot_question_log_dropped_total", "Rows not logged because the log's buffer was full (answers are never held up).", nil,
 			func(s qlog.Stats) uint64 { return s.Dropped }),
 		counter("faqbot_question_log_unwritten_total", "Rows not logged because the log was closing: recorded during the stop, or still buffered at its deadline.", nil,
@@ -164,6 +173,7 @@ func (m *metrics) expect(adapter string) {
 	m.mu.Unlock()
 	m.connected.WithLabelValues(adapter).Set(0)
 	m.flood.WithLabelValues(adapter)
+	m.choices.WithLabelValues(adapter)
 	m.latency.WithLabelValues(adapter)
 	m.confidence.WithLabelValues(adapter)
 	for _, o := range outcomes {

@@ -16,8 +16,9 @@ import (
 
 const reportUsage = `faqbot report prints what the question log says about a period: the
 questions asked by outcome, the feedback, the most frequent questions the bot
-declined, the questions it asked to clarify, and the entries with the worst
-feedback — what to add to the guides, and which entries to rewrite. It reads
+declined, the questions it asked to clarify with the entries it offered and
+those their askers picked, and the entries with the worst feedback — what to
+add to the guides, and which entries to rewrite or tell apart. It reads
 the log faqbot writes (FAQBOT_QLOG_PATH, -qlog-path or the config file's
 question_log.path, as for faqbot) without changing it, while faqbot runs.
 
@@ -107,6 +108,9 @@ func writeReport(w io.Writer, path string, r qlog.Report) error {
 		}
 	}
 	fmt.Fprintf(ew, "\nFeedback:  helpful %d  unhelpful %d\n", r.Helpful, r.Unhelpful)
+	if n := r.Outcomes["clarify"]; n > 0 {
+		fmt.Fprintf(ew, "Choices:   picked after %d of %d clarifications (%s)\n", r.Picked, n, percent(r.Picked, n))
+	}
 
 	tw := tabwriter.NewWriter(ew, 0, 0, 2, ' ', 0)
 	fmt.Fprintf(ew, "\nMost frequent declined questions (add them to the guides, or to what the bot declines)\n")
@@ -119,13 +123,13 @@ func writeReport(w io.Writer, path string, r qlog.Report) error {
 		}
 		tw.Flush()
 	}
-	fmt.Fprintf(ew, "\nClarifications (the entries were too close: sharpen their alternate questions)\n")
+	fmt.Fprintf(ew, "\nClarifications (the entries were too close: add each question to the entry its askers picked, or sharpen the entries' alternate questions)\n")
 	if len(r.Clarified) == 0 {
 		fmt.Fprintln(ew, "  none")
 	} else {
-		fmt.Fprintln(tw, "COUNT\tCHOICES OFFERED\tQUESTION")
+		fmt.Fprintln(tw, "COUNT\tOFFERED\tPICKED\tQUESTION")
 		for _, c := range r.Clarified {
-			fmt.Fprintf(tw, "%d\t%s\t%s\n", c.Count, strings.Join(c.Choices, ", "), c.Question)
+			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\n", c.Count, strings.Join(c.Choices, ", "), picked(c), c.Question)
 		}
 		tw.Flush()
 	}
@@ -140,6 +144,19 @@ func writeReport(w io.Writer, path string, r qlog.Report) error {
 		tw.Flush()
 	}
 	return ew.err
+}
+
+// picked says what the askers of a clarification picked: "remote-log-out
+// 7, web-log-out 2, none 3".
+func picked(c qlog.Clarification) string {
+	var parts []string
+	for _, p := range c.Picked {
+		parts = append(parts, fmt.Sprintf("%s %d", p.EntryID, p.Count))
+	}
+	if c.Unpicked > 0 {
+		parts = append(parts, fmt.Sprintf("none %d", c.Unpicked))
+	}
+	return strings.Join(parts, ", ")
 }
 
 func percent(n, total int) string {

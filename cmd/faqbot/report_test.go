@@ -32,6 +32,10 @@ func TestReportCommand(t *testing.T) {
 	ask(time.Hour, "1", "微信怎么退出", search.None, "")
 	ask(time.Hour, "2", "微信怎么退出", search.None, "")
 	ask(time.Hour, "3", "退出", search.Clarify, "web-log-out", "remote-log-out")
+	ask(time.Hour, "5", "退出", search.Clarify, "web-log-out", "remote-log-out")
+	ask(time.Hour, "6", "退出", search.Clarify, "web-log-out", "remote-log-out")
+	l.RecordChoice(qlog.Choice{Time: now.Add(-50 * time.Minute), Adapter: "discord", User: "3", EntryID: "remote-log-out"})
+	l.RecordChoice(qlog.Choice{Time: now.Add(-50 * time.Minute), Adapter: "discord", User: "5", EntryID: "remote-log-out"})
 	ask(time.Hour, "4", "删号", search.Answered, "phone-delete-account")
 	if err := l.RecordFeedback(context.Background(), bot.Feedback{Time: now, Adapter: "discord", User: "4", EntryID: "phone-delete-account"}); err != nil {
 		t.Fatal(err)
@@ -46,10 +50,12 @@ func TestReportCommand(t *testing.T) {
 	}
 	out := stdout.String()
 	for _, want := range []*regexp.Regexp{
-		regexp.MustCompile(`Questions: 4  answered 1 \(25\.0%\)  clarify 1 \(25\.0%\)  none 2 \(50\.0%\)`),
+		regexp.MustCompile(`Questions: 6  answered 1 \(16\.7%\)  clarify 3 \(50\.0%\)  none 2 \(33\.3%\)`),
 		regexp.MustCompile(`Feedback:  helpful 0  unhelpful 1`),
+		regexp.MustCompile(`Choices:   picked after 2 of 3 clarifications \(66\.7%\)`),
 		regexp.MustCompile(`(?m)^2 +\S+ \S+ +zh-Hans +微信怎么退出$`),
-		regexp.MustCompile(`(?m)^1 +web-log-out, remote-log-out +退出$`),
+		regexp.MustCompile(`(?m)^COUNT +OFFERED +PICKED +QUESTION$`),
+		regexp.MustCompile(`(?m)^3 +web-log-out, remote-log-out +remote-log-out 2, none 1 +退出$`),
 		regexp.MustCompile(`(?m)^phone-delete-account +1 +0 +1 +删号$`),
 	} {
 		if !want.MatchString(out) {
@@ -62,7 +68,7 @@ func TestReportCommand(t *testing.T) {
 	// The same through a config file naming the log.
 	stdout.Reset()
 	conf := writeFile(t, "faqbot.yaml", "question_log:\n  path: "+path+"\n")
-	if code := run(context.Background(), []string{"report", "-config", conf, "-since", "2000-01-01"}, env(nil), &stdout, io.Discard); code != 0 || !strings.Contains(stdout.String(), "Questions: 5") {
+	if code := run(context.Background(), []string{"report", "-config", conf, "-since", "2000-01-01"}, env(nil), &stdout, io.Discard); code != 0 || !strings.Contains(stdout.String(), "Questions: 7") {
 		t.Errorf("report -config -since 2000-01-01: exit %d\n%s", code, stdout.String())
 	}
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -42,8 +43,9 @@ func checkNoLeaks(t *testing.T) {
 	t.Cleanup(func() { goleak.VerifyNone(t, ignore, bleveWorkers) })
 }
 
-// A guide of two entries, then a broken version of it, then one with a
-// third entry.
+// A guide of three entries (two of them close enough for "how do I log
+// out" to be asked back), then a broken version of it, then one with a
+// fourth entry.
 const (
 	guideV1 = `---
 guide: faq
@@ -65,6 +67,15 @@ Questions:
 - how do I set a PIN
 
 Go to "Settings" > "Account".
+
+## Log out of the desktop app {#desktop-log-out}
+
+Questions:
+- how do I log out of the desktop version
+- sign out of WhatsApp Desktop
+
+1. Open the menu.
+2. Choose "Log out".
 `
 	guideBroken = guideV1 + `
 ## Back up your chats
@@ -185,9 +196,38 @@ func readLog(t *testing.T, path string) (questions []logRow, feedback [][2]strin
 	return questions, feedback
 }
 
+// readChosen returns the adapter and chosen entry of every clarification
+// in the log, in order.
+func readChosen(t *testing.T, path string) []string {
+	t.Helper()
+	db, err := sql.Open("sqlite", path+"?_pragma=query_only(1)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	rows, err := db.Query(`SELECT adapter, chosen FROM questions WHERE outcome = 'clarify' ORDER BY id`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var adapter, chosen string
+		if err := rows.Scan(&adapter, &chosen); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, adapter, chosen)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
 // TestRuntimeServesBothAdapters runs faqbot with both adapters against the
 // fakes: questions are answered on both, logged, counted in /metrics,
-// feedback is linked to its answer, a broken guide on reload keeps the
+// feedback is linked to its answer, a choice after a clarification to the
+// clarification (and reported), a broken guide on reload keeps the
 // old one serving, a good one is picked up, and the stop is clean.
 func TestRuntimeServesBothAdapters(t *testing.T) {
 	checkNoLeaks(t)
@@ -269,7 +309,7 @@ func TestRuntimeServesBothAdapters(t *testing.T) {
 		`faqbot_answer_confidence_count{adapter="discord"}`:             1,
 		`faqbot_adapter_connected{adapter="telegram"}`:                  1,
 		`faqbot_adapter_connected{adapter="discord"}`:                   1,
-		`faqbot_guide_entries`:                                          2,
+		`faqbot_guide_entries`:                                          3,
 		`faqbot_flood_dropped_total{adapter="telegram"}`:                0,
 	} {
 		if got := metric(body, series); got != want {
@@ -314,6 +354,51 @@ func TestRuntimeServesBothAdapters(t *testing.T) {
 		t.Errorf("feedback rows written: %v, want 2", got)
 	}
 
+	// Clarifications on both adapters, and a choice pressed under each: it
+	// is counted, set on the clarification in the log, and reported.
+	id5 := tgPush(tg, tgPrivate(46, "how do I log out"))
+	clar := tgWaitReply(t, tg, id5)
+	for _, data := range []string{"a|en|web-log-out", "a|en|desktop-log-out"} {
+		if !strings.Contains(clar.Call.Fields["reply_markup"], data) {
+			t.Fatalf("Telegram clarification %+v: want a button %s", clar, data)
+		}
+	}
+	tgPush(tg, tgPress("cb2", 46, clar.ID, "a|en|desktop-log-out"))
+	if r := tgWaitReply(t, tg, clar.ID); !strings.Contains(r.Text, "Log out of the desktop app") {
+		t.Errorf("after the button: %q, want the desktop-log-out entry", r.Text)
+	}
+	dc.dispatch("MESSAGE_CREATE", dcDM("m2", "5003", "how do I log out"))
+	if m := dc.waitSent(t, "message", 2)[1]; !strings.Contains(m.Body, "a|en|desktop-log-out") {
+		t.Fatalf("Discord clarification %s: want a button for desktop-log-out", m.Body)
+	}
+	dc.dispatch("INTERACTION_CREATE", dcPress("i2", "5003", "a|en|web-log-out"))
+	if r := dc.waitSent(t, "callback", 2)[1]; !strings.Contains(r.Body, "Log out of the web app") {
+		t.Errorf("Discord after the button: %s, want the web-log-out entry", r.Body)
+	}
+	body = waitMetric(t, ops, base, `faqbot_question_log_choices_total{linked="true"}`, 2)
+	for series, want := range map[string]float64{
+		`faqbot_choices_total{adapter="telegram"}`:                     1,
+		`faqbot_choices_total{adapter="discord"}`:                      1,
+		`faqbot_questions_total{adapter="telegram",outcome="clarify"}`: 1,
+		`faqbot_questions_total{adapter="discord",outcome="clarify"}`:  1,
+		`faqbot_question_log_choices_total{linked="false"}`:            0,
+	} {
+		if got := metric(body, series); got != want {
+			t.Errorf("%s = %v, want %v", series, got, want)
+		}
+	}
+	if got := readChosen(t, cfg.QLog.Path); fmt.Sprint(got) != "[telegram desktop-log-out discord web-log-out]" {
+		t.Errorf("clarifications in the log and their choices %q, want telegram's desktop-log-out and discord's web-log-out", got)
+	}
+	var report bytes.Buffer
+	if code := run(ctx, []string{"report", "-qlog-path", cfg.QLog.Path}, env(nil), &report, io.Discard); code != 0 {
+		t.Fatalf("faqbot report: exit %d", code)
+	}
+	if !regexp.MustCompile(`(?m)^2 +web-log-out, desktop-log-out +desktop-log-out 1, web-log-out 1 +how do i log out$`).MatchString(report.String()) ||
+		!strings.Contains(report.String(), "Choices:   picked after 2 of 2 clarifications (100.0%)") {
+		t.Errorf("the report does not show the choices:\n%s", report.String())
+	}
+
 	// Flood control: a sixth message within seconds from one Discord user
 	// is dropped (with a notice), and counted.
 	for i := range 6 {
@@ -326,10 +411,10 @@ func TestRuntimeServesBothAdapters(t *testing.T) {
 		t.Fatal(err)
 	}
 	err = rt.Reload()
-	if err == nil || !strings.Contains(err.Error(), "faq.en.md:22") {
-		t.Fatalf("reload of a broken guide: %v, want an error at faq.en.md:22", err)
+	if err == nil || !strings.Contains(err.Error(), "faq.en.md:31") {
+		t.Fatalf("reload of a broken guide: %v, want an error at faq.en.md:31", err)
 	}
-	if !strings.Contains(logs.String(), "faq.en.md:22") || !strings.Contains(logs.String(), "keep serving") {
+	if !strings.Contains(logs.String(), "faq.en.md:31") || !strings.Contains(logs.String(), "keep serving") {
 		t.Errorf("the logs do not name the problem's file:line")
 	}
 	id3 := tgPush(tg, tgPrivate(44, "sign out of WhatsApp Web"))
@@ -337,8 +422,8 @@ func TestRuntimeServesBothAdapters(t *testing.T) {
 		t.Errorf("after a failed reload: %q, want the old guide's answer", r.Text)
 	}
 	body = waitMetric(t, ops, base, `faqbot_reloads_total{result="failed"}`, 1)
-	if got := metric(body, `faqbot_guide_entries`); got != 2 {
-		t.Errorf("entries after a failed reload: %v, want 2", got)
+	if got := metric(body, `faqbot_guide_entries`); got != 3 {
+		t.Errorf("entries after a failed reload: %v, want 3", got)
 	}
 
 	// A good guide: the new entry answers.
@@ -353,8 +438,8 @@ func TestRuntimeServesBothAdapters(t *testing.T) {
 		t.Errorf("after a reload: %q, want the new entry", r.Text)
 	}
 	body = waitMetric(t, ops, base, `faqbot_reloads_total{result="ok"}`, 1)
-	if got := metric(body, `faqbot_guide_entries`); got != 3 {
-		t.Errorf("entries after the reload: %v, want 3", got)
+	if got := metric(body, `faqbot_guide_entries`); got != 4 {
+		t.Errorf("entries after the reload: %v, want 4", got)
 	}
 
 	stop()
