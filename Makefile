@@ -24,6 +24,17 @@ UNSEEN  := search/testdata/eval/unseen.jsonl
 # while tuning, like FRESH, and the calibration is fitted on them.
 PARAPHRASE := search/testdata/eval/paraphrase.jsonl
 SITUATIONS := search/testdata/eval/situations.jsonl
+# Two sets of 300 written from scratch, independently of the other
+# sets: one in Hong Kong, Taiwan and English phrasing, one in mainland
+# phrasing; both were read question by question while tuning the lexicon.
+WRITTEN_HK := search/testdata/eval/written-hk-tw-en.jsonl
+WRITTEN_CN := search/testdata/eval/written-mainland.jsonl
+# Written before the last two rounds of tuning and kept out of the
+# repository until they were over: no question of it was read while
+# tuning, only its summary, after each round, to compare versions. Its
+# figures are the most honest estimate for new questions. Languages are
+# labelled with askcli's own detection.
+BLIND := search/testdata/eval/blind.jsonl
 # Floors: make test fails below them (regression guards, a little under the
 # measured figures in the README).
 EVAL_FLOORS       := -min-answered 0.95 -min-top1 0.96 -min-top3 0.98 -min-declined 0.97 -max-wrong 0.025 -min-lang 0.94
@@ -32,9 +43,11 @@ FRESH_FLOORS      := -min-answered 0.98 -min-top1 0.98 -min-top3 0.99 -min-decli
 UNSEEN_FLOORS     := -min-answered 0.90 -min-top1 0.92 -min-top3 0.96 -min-declined 0.96 -max-wrong 0.03 -min-lang 0.89
 PARAPHRASE_FLOORS := -min-answered 0.94 -min-top1 0.95 -min-top3 0.97 -min-declined 0.97 -max-wrong 0.025 -min-lang 0.91
 SITUATIONS_FLOORS := -min-answered 0.93 -min-top1 0.97 -min-top3 0.98 -min-declined 0.97 -max-wrong 0.02 -min-lang 0.94
+WRITTEN_FLOORS    := -min-answered 0.94 -min-top1 0.95 -min-top3 0.98 -min-declined 0.98 -max-wrong 0.025 -min-lang 0.93
+BLIND_FLOORS      := -min-answered 0.89 -min-top1 0.90 -min-top3 0.97 -min-declined 0.97 -max-wrong 0.055 -min-lang 0.90
 # The guides' own alternate questions, each left out of its entry (and one
 # that reads the same, usually its translation): all in scope.
-GUIDES_FLOORS     := -min-answered 0.96 -min-top1 0.97 -min-top3 0.99 -max-wrong 0.025 -min-lang 0.95
+GUIDES_FLOORS     := -min-answered 0.95 -min-top1 0.97 -min-top3 0.99 -max-wrong 0.025 -min-lang 0.93
 
 .PHONY: all build ask run run-bot test vet fmt-check unit eval bench fuzz load clean
 
@@ -74,6 +87,9 @@ eval: build
 	$(BIN)/askcli eval -misses=false $(UNSEEN_FLOORS) $(UNSEEN)
 	$(BIN)/askcli eval $(PARAPHRASE_FLOORS) $(PARAPHRASE)
 	$(BIN)/askcli eval $(SITUATIONS_FLOORS) $(SITUATIONS)
+	$(BIN)/askcli eval $(WRITTEN_FLOORS) $(WRITTEN_HK)
+	$(BIN)/askcli eval $(WRITTEN_FLOORS) $(WRITTEN_CN)
+	$(BIN)/askcli eval -baseline -misses=false $(BLIND_FLOORS) $(BLIND)
 	$(BIN)/askcli eval -guides-left-out -misses=false $(GUIDES_FLOORS)
 
 # Go benchmarks, then the report: lean against gse's full dictionary, and

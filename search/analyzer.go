@@ -41,10 +41,13 @@ type analyzer struct {
 	brands      map[string]bool
 	oos         map[string]bool
 	subject     map[string]bool
-	stopPhrases *phraseTrie       // stopword phrases ("whats app")
-	phrases     *phraseTrie       // concept sequences → concept
-	concept     map[string]string // single word → its concept
-	terms       map[string]bool   // every word of a lexicon term
+	stopPhrases *phraseTrie // stopword phrases ("whats app")
+	// marks maps the stopwords that begin a lexicon phrase ("from" in
+	// "from my phone") to the mark that keeps their place (see marks.go).
+	marks   map[string]string
+	phrases *phraseTrie       // concept sequences → concept
+	concept map[string]string // single word → its concept
+	terms   map[string]bool   // every word of a lexicon term
 	// conceptNames are the names of the synonym groups' concepts.
 	conceptNames map[string]bool
 	// uncovered are the lexicon's uncovered topics; the engine drops those
@@ -74,6 +77,20 @@ type analyzer struct {
 	// shipped says the analyzer was read from the shipped analysis: it
 	// has learnt the guides and its correction targets already.
 	shipped bool
+	// guideIDF holds the terms of the guides' entries (the engine's
+	// inverse document frequencies), set once the index is built.
+	guideIDF map[string]float64
+}
+
+// inGuides reports whether word w, as a term, is one the guides' entries
+// hold.
+func (a *analyzer) inGuides(w string) bool {
+	t := w
+	if c, ok := a.concept[w]; ok {
+		t = c
+	}
+	_, ok := a.guideIDF[t]
+	return ok
 }
 
 // rawToken is a word as segmented, before the lexicon.
@@ -150,6 +167,7 @@ func newAnalyzer(seg *pendingSegmenter, lex *knowledge.Lexicon, guideTexts []str
 			a.stopPhrases.add(texts(toks), "")
 		}
 	}
+	a.marks = phraseMarks(lex.Synonyms, a.segment, a.stop)
 	// Single words first: a phrase is matched on the concepts of its words,
 	// so "删掉帐号" meets "删除账户" through 删除 + 账号.
 	nTerms := 0
@@ -359,6 +377,8 @@ func (a *analyzer) dropStop(toks []rawToken) []rawToken {
 		switch {
 		case a.subject[toks[i].text]:
 			n = -1 // the app's name: kept as subjectMark
+		case a.marks[toks[i].text] != "":
+			n = -2 // a stopword a phrase begins with: kept as its mark
 		case a.stop[toks[i].text]:
 			n = 1
 		default:
@@ -373,8 +393,12 @@ func (a *analyzer) dropStop(toks []rawToken) []rawToken {
 		if out == nil {
 			out = append(make([]rawToken, 0, len(toks)), toks[:i]...)
 		}
-		if n < 0 {
+		if n == -1 {
 			out = append(out, rawToken{text: subjectMark})
+			continue
+		}
+		if n == -2 {
+			out = append(out, rawToken{text: a.marks[toks[i].text]})
 			continue
 		}
 		i += n - 1
@@ -472,7 +496,7 @@ func (a *analyzer) termsOf(toks []rawToken) []string {
 		}
 		terms = again
 	}
-	return dropSubject(terms)
+	return dropMarks(terms)
 }
 
 // concepts replaces each word that is a synonym by its concept's name.
@@ -664,16 +688,20 @@ func (a *analyzer) knownHan(w string) bool {
 func (a *analyzer) correctHan(toks []rawToken) (int, string, bool) {
 	var key []byte
 	for n := min(4, len(toks)); n >= 1; n-- {
-		unknown := false
+		unknown, withStop := false, false
 		ok := true
 		runes, size := 0, 0
-		for _, t := range toks[:n] {
-			if t.latin || a.stop[t.text] {
+		for k, t := range toks[:n] {
+			if t.latin || (a.stop[t.text] && (k == 0 || utf8.RuneCountInString(t.text) > 1)) {
 				// A stopword is a word the question means ("怎么回" is 怎么
-				// + 回, not a misspelt 怎么会).
+				// + 回, not a misspelt 怎么会). A one-character stopword
+				// after a character no word explains may be a misspelt
+				// syllable of the word it starts (帐好 is 帐号), but only
+				// of a word the guides use: 加个 is "add one", not 价格.
 				ok = false
 				break
 			}
+			withStop = withStop || a.stop[t.text]
 			if !a.knownHan(t.text) {
 				unknown = true
 			}
@@ -700,7 +728,7 @@ func (a *analyzer) correctHan(toks []rawToken) (int, string, bool) {
 			continue // a real word that sounds alike (回复, not 恢复)
 		}
 		key = appendPinyinKey(key[:0], s)
-		if w, found := a.pinyinOf[string(key)]; found && w != s {
+		if w, found := a.pinyinOf[string(key)]; found && w != s && (!withStop || a.inGuides(w)) {
 			return n, w, true
 		}
 	}

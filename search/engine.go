@@ -4,6 +4,7 @@
 package search
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -18,6 +19,7 @@ import (
 	"github.com/blevesearch/bleve/v2"
 	"github.com/blevesearch/bleve/v2/analysis/analyzer/custom"
 	"github.com/blevesearch/bleve/v2/index/scorch"
+	blevesearch "github.com/blevesearch/bleve/v2/search"
 	"github.com/blevesearch/bleve/v2/search/query"
 
 	"faqbot/knowledge"
@@ -580,6 +582,7 @@ func (e *Engine) buildIndex(ix *indexing) error {
 		}
 	}
 	e.unkW = math.Log(1 + e.n)
+	e.an.guideIDF = e.idf
 	e.chitchatOnly = map[string]bool{}
 	for t := range df {
 		only := true
@@ -683,6 +686,10 @@ type scored struct {
 	closest  float64 // similarity to its closest alternate question
 	// otherPlatform: the question names platforms this entry is not for.
 	otherPlatform bool
+	// partPlatform: the question names several platforms and the entry is
+	// for only some of them ("log out the office computer's WhatsApp Web
+	// with my phone" names the phone, which the Web's own entry is not for).
+	partPlatform bool
 	// unknown is the share of the question's weight in words no entry uses.
 	unknown float64
 	// posterior is the questions model's probability that the question
@@ -744,7 +751,10 @@ func (e *Engine) rank(ctx context.Context, an *analysis) ([]scored, error) {
 	if len(clauses) == 0 {
 		return nil, nil
 	}
-	req := bleve.NewSearchRequestOptions(bleve.NewDisjunctionQuery(clauses...), rerankDepth, 0, false)
+	// Every hit, so that those tying at the cut are taken by id, not by
+	// the order the index happened to store them in: an index built from
+	// the shipped analysis and one built the long way answer alike.
+	req := bleve.NewSearchRequestOptions(bleve.NewDisjunctionQuery(clauses...), len(e.docs), 0, false)
 	res, err := e.index.SearchInContext(ctx, req)
 	if err != nil {
 		if ctx.Err() != nil {
@@ -759,8 +769,16 @@ func (e *Engine) rank(ctx context.Context, an *analysis) ([]scored, error) {
 	for _, h := range res.Hits {
 		maxBM25 = math.Max(maxBM25, h.Score)
 	}
-	out := make([]scored, 0, len(res.Hits))
-	for _, h := range res.Hits {
+	hits := res.Hits
+	slices.SortStableFunc(hits, func(a, b *blevesearch.DocumentMatch) int {
+		if c := cmp.Compare(b.Score, a.Score); c != 0 {
+			return c
+		}
+		return strings.Compare(a.ID, b.ID)
+	})
+	hits = hits[:min(len(hits), rerankDepth)]
+	out := make([]scored, 0, len(hits))
+	for _, h := range hits {
 		info := e.docs[h.ID]
 		q := all
 		if info.kind == knowledge.FAQ {
@@ -783,6 +801,7 @@ func (e *Engine) rank(ctx context.Context, an *analysis) ([]scored, error) {
 			c.bm25Rel = h.Score / maxBM25
 		}
 		c.otherPlatform = len(named) > 0 && len(info.platforms) > 0 && !overlaps(named, info.platforms) && !e.asksAboutPlatform(info, terms)
+		c.partPlatform = !c.otherPlatform && len(named) > 0 && len(info.platforms) > 0 && e.leavesPlatform(info, terms)
 		out = append(out, c)
 	}
 	e.questionsPosterior(terms, out)
@@ -791,6 +810,8 @@ func (e *Engine) rank(ctx context.Context, an *analysis) ([]scored, error) {
 		c.score = rerankCoverage*c.coverage + rerankClosest*c.closest + rerankBM25*c.bm25Rel + rerankQuestions*c.posterior
 		if c.otherPlatform {
 			c.score *= platformMismatch
+		} else if c.partPlatform {
+			c.score *= platformPartial
 		}
 		// An entry's defining terms the question lacks (discriminate.go).
 		for _, t := range e.qmodel.defining[c.id] {
@@ -806,6 +827,33 @@ func (e *Engine) rank(ctx context.Context, an *analysis) ([]scored, error) {
 // platformMismatch scales the score of an entry for other platforms than
 // the ones a question names.
 const platformMismatch = 0.75
+
+// platformPartial scales the score of an entry for some of the platforms
+// a question names but not all.
+const platformPartial = 0.9
+
+// leavesPlatform reports whether the question names a platform concept
+// (the phone, the web version…) that the entry is not for and that its own
+// questions do not name either.
+func (e *Engine) leavesPlatform(info *docInfo, terms []string) bool {
+	for _, t := range terms {
+		ps := e.platforms[t]
+		if len(ps) == 0 || info.terms[t] == 1 {
+			continue
+		}
+		covered := false
+		for _, p := range ps {
+			if info.platforms[p] {
+				covered = true
+				break
+			}
+		}
+		if !covered {
+			return true
+		}
+	}
+	return false
+}
 
 // asksAboutPlatform reports whether the entry's own titles or alternate
 // questions name a platform the question names: an entry for the phone that

@@ -27,16 +27,18 @@ type Explanation struct {
 
 // CandidateExplanation is one candidate's figures.
 type CandidateExplanation struct {
-	ID            string   `json:"id"`
-	Score         float64  `json:"score"`
-	BM25          float64  `json:"bm25"`
-	Coverage      float64  `json:"coverage"`
-	Closest       float64  `json:"closest"`
-	Unknown       float64  `json:"unknown"`
-	Margin        float64  `json:"margin"`
-	Confidence    float64  `json:"confidence"`
-	OtherPlatform bool     `json:"other_platform,omitempty"`
-	Matched       []string `json:"matched"`
+	ID            string  `json:"id"`
+	Score         float64 `json:"score"`
+	BM25          float64 `json:"bm25"`
+	Coverage      float64 `json:"coverage"`
+	Closest       float64 `json:"closest"`
+	Unknown       float64 `json:"unknown"`
+	Margin        float64 `json:"margin"`
+	Confidence    float64 `json:"confidence"`
+	OtherPlatform bool    `json:"other_platform,omitempty"`
+	// PartPlatform: the entry is for only some of the platforms named.
+	PartPlatform bool     `json:"part_platform,omitempty"`
+	Matched      []string `json:"matched"`
 }
 
 // Explain answers question and tells how.
@@ -59,7 +61,7 @@ func (e *Engine) Explain(ctx context.Context, question string, opts ...AskOption
 		ex.Candidates = append(ex.Candidates, CandidateExplanation{
 			ID: c.id, Score: c.score, BM25: c.bm25, Coverage: c.coverage, Closest: c.closest,
 			Unknown: c.unknown, Margin: m, Confidence: e.cfg.Calibration.confidence(c, m),
-			OtherPlatform: c.otherPlatform, Matched: c.matched,
+			OtherPlatform: c.otherPlatform, PartPlatform: c.partPlatform, Matched: c.matched,
 		})
 	}
 	if id, ok := e.exact[e.questionKey(question, &an)]; ok && !ac.searchOnly {

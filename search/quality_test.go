@@ -5,6 +5,7 @@ import (
 	"maps"
 	"math"
 	"slices"
+	"strings"
 	"testing"
 	"testing/fstest"
 
@@ -96,6 +97,100 @@ func TestAppNameInPhrases(t *testing.T) {
 	}
 	if a.ID != "uninstall" {
 		t.Errorf("Answer(delete Acme) = %s %q, want uninstall", a.Outcome, a.ID)
+	}
+}
+
+// A stopword that begins a lexicon phrase keeps its place until phrases
+// are rewritten: "from my phone" is a phrase of its own, while "from"
+// elsewhere is dropped like any stopword and phrases pass over it.
+func TestStopwordsBeginningPhrases(t *testing.T) {
+	lexicon := strings.Replace(demoAppLexicon, "  - [phone, mobile]\n", "  - [phone, mobile]\n  - [from phone, via phone]\n", 1)
+	lexicon = strings.Replace(lexicon, "  phone: [ios, android]\n", "  phone: [ios, android]\n  from phone: [ios, android]\n", 1)
+	e := loadDemo(t, demoAppGuide, lexicon, DefaultConfig())
+	if got := e.an.marks; len(got) != 1 || got["from"] == "" {
+		t.Fatalf("marks = %v, want one for \"from\"", got)
+	}
+	tests := []struct {
+		q    string
+		want []string
+	}{
+		{"delete my account from my phone", []string{"delete_account", "from_phone"}},
+		{"delete my account from my mobile", []string{"delete_account", "from_phone"}}, // a synonym of the phrase's word
+		{"delete my account for my phone", []string{"delete_account", "phone"}},
+		{"remove Acme from my phone", []string{"uninstall", "from_phone"}}, // still followed by a platform
+		{"from good contacts", []string{"contact"}},                        // a mark no phrase takes is dropped
+		{"from", nil},
+	}
+	for _, tt := range tests {
+		if got := e.an.analyze(tt.q, 0, true).terms; !slices.Equal(got, tt.want) {
+			t.Errorf("terms of %q = %q, want %q", tt.q, got, tt.want)
+		}
+	}
+}
+
+// A question naming two platforms (the phone and the web version) prefers
+// an entry for both to one for only the web version, when their questions
+// read alike.
+func TestEntryForSomePlatforms(t *testing.T) {
+	const guide = `---
+guide: demo
+lang: en
+---
+
+## Log out of the web version {#web}
+
+Questions:
+- log out of the web version
+- sign out of the web version at the office
+
+Tags:
+- platform: web
+
+Choose "Log out".
+
+## Log out of the web version from anywhere {#anywhere}
+
+Questions:
+- log out of the web version
+- sign out of the web version at the office
+
+Tags:
+- platform: web, phone
+
+Choose "Log out".
+`
+	const lexicon = `synonyms:
+  - [log out, sign out]
+  - [web, web version]
+  - [phone, mobile]
+  - [office, work]
+stopwords: [the, of, at, with, my]
+platforms:
+  web: [web]
+  phone: [phone]
+`
+	e := loadDemo(t, guide, lexicon, DefaultConfig())
+	ex, err := e.Explain(context.Background(), "sign out of the web version at the office with my phone")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ex.Candidates) != 2 || ex.Candidates[0].ID != "anywhere" {
+		t.Fatalf("candidates = %+v, want anywhere first", ex.Candidates)
+	}
+	if c := ex.Candidates[1]; c.ID != "web" || !c.PartPlatform || c.OtherPlatform {
+		t.Errorf("web: part platform %v, other platform %v, want true, false", c.PartPlatform, c.OtherPlatform)
+	}
+	if ex.Candidates[0].PartPlatform {
+		t.Errorf("anywhere is for every platform named, but marked as for some")
+	}
+	ex, err = e.Explain(context.Background(), "sign out of the web version at the office")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range ex.Candidates {
+		if c.PartPlatform {
+			t.Errorf("%s marked as for some platforms of a question naming one", c.ID)
+		}
 	}
 }
 

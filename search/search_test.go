@@ -90,6 +90,7 @@ func TestSpellingCorrection(t *testing.T) {
 		{"acount", "account"}, // one edit
 		{"verfication", "verification"},
 		{"uninstal", "uninstall"},
+		{"帐好", "帐号"}, // a syllable typed as a one-character stopword (好)
 	}
 	for _, tt := range tests {
 		got := strings.Join(e.an.analyze(tt.typo, 0, true).terms, " ")
@@ -99,7 +100,7 @@ func TestSpellingCorrection(t *testing.T) {
 		}
 	}
 	// Everyday words are not "corrected" into guide words.
-	for _, ok := range []string{"banana keyboard", "现在", "send a voice note", "hotel lobby", "most secure", "dark mode", "look", "cost", "怎么回复消息"} {
+	for _, ok := range []string{"banana keyboard", "现在", "send a voice note", "hotel lobby", "most secure", "dark mode", "look", "cost", "怎么回复消息", "加个密码"} {
 		if an := e.an.analyze(ok, 0, true); len(an.corrections) > 0 {
 			t.Errorf("%q was corrected: %v", ok, an.corrections)
 		}
@@ -146,6 +147,21 @@ func TestAnswerDecisions(t *testing.T) {
 		{"WhatsApp Web keeps logging me out by itself", None, "", knowledge.English},
 		// Not deleting, in Cantonese, is keeping the account.
 		{"唔想删帐号，只想喺呢部旧手机登出", Answered, "phone-keep-account", knowledge.SimplifiedChinese},
+		// The app by its abbreviation or a transliteration; WeChat by its.
+		{"ws网页版怎么退出", Answered, "web-log-out", knowledge.SimplifiedChinese},
+		{"瓦次艾普电脑版怎么退出", Answered, "web-log-out", knowledge.SimplifiedChinese},
+		{"wx怎么退出登录", None, "", knowledge.SimplifiedChinese},
+		// Chat particles say nothing; a misspelt syllable may be one.
+		{"want to delete my whatsapp account lah", Answered, "phone-delete-account", knowledge.English},
+		{"帐好怎么注销", Answered, "phone-delete-account", knowledge.SimplifiedChinese},
+		// A computer logged out from the phone.
+		{"log out whatsapp web from my phone", Answered, "remote-log-out", knowledge.English},
+		// Logging in, a stolen phone: next to the guides, not in them.
+		{"how do i log into whatsapp web", None, "", knowledge.English},
+		{"怎么用二维码登录网页版", None, "", knowledge.SimplifiedChinese},
+		{"部手機畀人偷咗點算", None, "", knowledge.TraditionalChinese},
+		// A concept only an entry's answer mentions ("changes"): no match.
+		{"how to reset my modem", None, "", knowledge.English},
 	}
 	for _, tt := range tests {
 		a, err := e.Answer(ctx, tt.q)

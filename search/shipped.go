@@ -48,7 +48,7 @@ var useShippedAnalysis = true
 
 // analysisVersion changes whenever what shippedText holds, or how it is
 // computed, changes in a way the key would not otherwise show.
-const analysisVersion = "analysis-4"
+const analysisVersion = "analysis-5"
 
 // analysisKey identifies the analysis of the guides with the given hash:
 // their lean dictionary's key (guides, lexicon, word list, derivation)

@@ -16,11 +16,12 @@ package search
 // word of a text: segmented words hold no '<'.
 const subjectMark = "<subject>"
 
-// dropSubject removes the marks phrases did not take in.
-func dropSubject(terms []string) []string {
+// dropMarks removes the marks (the app's name, stopwords kept in place)
+// phrases did not take in.
+func dropMarks(terms []string) []string {
 	out := terms[:0]
 	for _, t := range terms {
-		if t != subjectMark {
+		if !isMark(t) {
 			out = append(out, t)
 		}
 	}
@@ -41,7 +42,7 @@ func (t *phraseTrie) longest(seq []string, i int) (int, string) {
 // phrase; platforms are the concepts that name platforms.
 func (t *phraseTrie) from(seq []string, j int, afterMark bool, platforms map[string]bool) (int, string) {
 	best, concept := -1, ""
-	if t.end && (!afterMark || j == len(seq) || platforms[seq[j]]) {
+	if t.end && (!afterMark || followedByPlatform(seq, j, platforms)) {
 		best, concept = 0, t.concept
 	}
 	if j >= len(seq) {
@@ -52,11 +53,22 @@ func (t *phraseTrie) from(seq []string, j int, afterMark bool, platforms map[str
 			best, concept = n+1, cc
 		}
 	}
-	if seq[j] == subjectMark {
+	if isMark(seq[j]) {
 		// Passed over, only on the way to more words of the phrase.
 		if n, cc := t.from(seq, j+1, false, platforms); n >= 1 && n+1 > best {
 			best, concept = n+1, cc
 		}
 	}
 	return best, concept
+}
+
+// followedByPlatform reports whether nothing but marks follows seq[j-1], or
+// the first word after them names a platform.
+func followedByPlatform(seq []string, j int, platforms map[string]bool) bool {
+	for ; j < len(seq); j++ {
+		if !isMark(seq[j]) || seq[j] == subjectMark {
+			return platforms[seq[j]]
+		}
+	}
+	return true
 }

@@ -393,8 +393,11 @@ func printExplanation(w io.Writer, ex search.Explanation) {
 	fmt.Fprintln(tw, "candidate\tscore\tcoverage\tclosest q\tunknown\tmargin\tbm25\tconfidence\tmatched")
 	for _, c := range ex.Candidates {
 		note := ""
-		if c.OtherPlatform {
+		switch {
+		case c.OtherPlatform:
 			note = " (other platform)"
+		case c.PartPlatform:
+			note = " (some platforms)"
 		}
 		fmt.Fprintf(tw, "%s%s\t%.3f\t%.2f\t%.2f\t%.2f\t%.2f\t%.2f\t%.2f\t%s\n", c.ID, note, c.Score, c.Coverage, c.Closest, c.Unknown, c.Margin, c.BM25, c.Confidence, strings.Join(c.Matched, " "))
 	}
