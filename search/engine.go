@@ -724,6 +724,32 @@ func (e *Engine) Answer(ctx context.Context, question string, opts ...AskOption)
 	return e.decide(question, &an, lang, cands), nil
 }
 
+// search returns the hits Bleve ranks best, enough of them for the hits
+// tying at the re-ranking cut to be taken by id, not by the order the index
+// happened to store them in: an index built from the shipped analysis and
+// one built the long way answer alike. It asks for twice the cut and only
+// when the tie reaches past that for every hit. (Every hit every time,
+// sorted here, made the p99 over 5,000 synthetic entries 4.2–5.4 ms
+// against 1.0–1.4 ms, and the p50 about a fifth longer; Bleve's own sort by
+// score then id was not faster on the shipped guides, in one run slower.)
+func (e *Engine) search(ctx context.Context, q query.Query) (*bleve.SearchResult, error) {
+	size := min(len(e.docs), 2*rerankDepth)
+	for {
+		res, err := e.index.SearchInContext(ctx, bleve.NewSearchRequestOptions(q, size, 0, false))
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
+			return nil, err
+		}
+		hits := res.Hits
+		if len(hits) < size || size >= len(e.docs) || hits[size-1].Score != hits[rerankDepth-1].Score {
+			return res, nil
+		}
+		size = len(e.docs)
+	}
+}
+
 // rank scores the entries that share a term with the question, best first.
 func (e *Engine) rank(ctx context.Context, an *analysis) ([]scored, error) {
 	terms := distinct(an.terms)
@@ -751,15 +777,8 @@ func (e *Engine) rank(ctx context.Context, an *analysis) ([]scored, error) {
 	if len(clauses) == 0 {
 		return nil, nil
 	}
-	// Every hit, so that those tying at the cut are taken by id, not by
-	// the order the index happened to store them in: an index built from
-	// the shipped analysis and one built the long way answer alike.
-	req := bleve.NewSearchRequestOptions(bleve.NewDisjunctionQuery(clauses...), len(e.docs), 0, false)
-	res, err := e.index.SearchInContext(ctx, req)
+	res, err := e.search(ctx, bleve.NewDisjunctionQuery(clauses...))
 	if err != nil {
-		if ctx.Err() != nil {
-			return nil, ctx.Err()
-		}
 		return nil, err
 	}
 	all := e.questionWeights(terms, nil)
