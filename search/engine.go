@@ -84,6 +84,10 @@ type Engine struct {
 	docs  map[string]*docInfo // by entry id
 	n     float64             // number of entries (ids)
 	idf   map[string]float64
+	// inFields says which of the index's fields hold a term (bit i for
+	// searchFields[i]): a term query on a field without the term matches
+	// nothing, and would only cost Bleve a searcher.
+	inFields map[string]uint8
 	// chitchatOnly marks terms only small-talk entries use (hi, thanks):
 	// they do not count against an FAQ entry ("hi, how do I log out").
 	chitchatOnly map[string]bool
@@ -617,7 +621,39 @@ func (e *Engine) buildIndex(ix *indexing) error {
 	// From here on, only questions are analysed (and Bleve analyses
 	// nothing: questions are term queries).
 	e.an.built, e.an.segCache, ix.src.built = nil, nil, nil
-	return err
+	if err != nil {
+		return err
+	}
+	return e.readFieldTerms()
+}
+
+// searchFields are the index's fields, in the order of inFields' bits.
+var searchFields = [...]string{fieldTitle, fieldQuestions, fieldAnswer}
+
+// readFieldTerms fills inFields from the index's own term dictionaries.
+func (e *Engine) readFieldTerms() error {
+	e.inFields = make(map[string]uint8, len(e.idf))
+	for i, f := range searchFields {
+		dict, err := e.index.FieldDict(f)
+		if err != nil {
+			return fmt.Errorf("reading the index's terms of %s: %w", f, err)
+		}
+		for {
+			de, err := dict.Next()
+			if err != nil {
+				dict.Close()
+				return fmt.Errorf("reading the index's terms of %s: %w", f, err)
+			}
+			if de == nil {
+				break
+			}
+			e.inFields[de.Term] |= 1 << i
+		}
+		if err := dict.Close(); err != nil {
+			return fmt.Errorf("reading the index's terms of %s: %w", f, err)
+		}
+	}
+	return nil
 }
 
 // weightedTerms are a question's terms with their weights.
@@ -757,20 +793,22 @@ func (e *Engine) rank(ctx context.Context, an *analysis) ([]scored, error) {
 		return nil, nil
 	}
 	var clauses []query.Query
+	boosts := [len(searchFields)]float64{e.cfg.TitleBoost, e.cfg.QuestionsBoost, e.cfg.AnswerBoost}
 	for _, t := range terms {
-		if _, known := e.idf[t]; !known {
-			continue // no entry holds it: a query for it matches nothing
-		}
-		for _, f := range []struct {
-			name  string
-			boost float64
-		}{{fieldTitle, e.cfg.TitleBoost}, {fieldQuestions, e.cfg.QuestionsBoost}, {fieldAnswer, e.cfg.AnswerBoost}} {
-			if f.boost == 0 {
+		// Only the fields that hold the term: a query for it elsewhere
+		// matches nothing. (Bleve scales a disjunction's scores by the
+		// share of its clauses a document matches and by the clauses'
+		// weights; leaving out those matching nothing scales every
+		// document's score alike, so the ranking and each score relative to
+		// the best one are the same.)
+		in := e.inFields[t]
+		for i, f := range searchFields {
+			if in&(1<<i) == 0 || boosts[i] == 0 {
 				continue
 			}
 			q := bleve.NewTermQuery(t)
-			q.SetField(f.name)
-			q.SetBoost(f.boost)
+			q.SetField(f)
+			q.SetBoost(boosts[i])
 			clauses = append(clauses, q)
 		}
 	}
