@@ -162,6 +162,9 @@ func TestAnswerDecisions(t *testing.T) {
 		{"部手機畀人偷咗點算", None, "", knowledge.TraditionalChinese},
 		// A concept only an entry's answer mentions ("changes"): no match.
 		{"how to reset my modem", None, "", knowledge.English},
+		// A version or model number says little; numbers alone say nothing.
+		{"log out of whatsapp desktop on windows 10", Answered, "web-log-out", knowledge.English},
+		{"8888 9999", None, "", knowledge.English},
 	}
 	for _, tt := range tests {
 		a, err := e.Answer(ctx, tt.q)
