@@ -29,11 +29,10 @@ SITUATIONS := search/testdata/eval/situations.jsonl
 # phrasing; both were read question by question while tuning the lexicon.
 WRITTEN_HK := search/testdata/eval/written-hk-tw-en.jsonl
 WRITTEN_CN := search/testdata/eval/written-mainland.jsonl
-# Written before the last two rounds of tuning and kept out of the
-# repository until they were over: no question of it was read while
-# tuning, only its summary, after each round, to compare versions. Its
-# figures are the most honest estimate for new questions. Languages are
-# labelled with askcli's own detection.
+# Written before two rounds of tuning and kept out of the repository
+# until they were over: no question of it was read then, only its summary.
+# Its misses were read in the round after, so it overstates a little now.
+# Languages are labelled with askcli's own detection.
 BLIND := search/testdata/eval/blind.jsonl
 # Floors: make test fails below them (regression guards, a little under the
 # measured figures in the README).

@@ -3,10 +3,10 @@
 package knowledge
 
 // snapshotFiles is the shippedFilesHash of the guides the snapshot was made from.
-const snapshotFiles = "283aa425a19fc3b40d4c9538bc1bdfb84db0d0d87058af92b715c373c84f8cc1"
+const snapshotFiles = "b767d659732fd378e2ba2d45bdc663a0d57de3715c1533df1fe4f275d385cca1"
 
 // snapshotHash is their Base.Hash.
-const snapshotHash = "c0a657a875a89146"
+const snapshotHash = "aa775579f55de2cc"
 
 // snapshotEntries are their entries.
 var snapshotEntries = []Entry{
@@ -102,7 +102,7 @@ var snapshotEntries = []Entry{
 		Tags: []Tag{{Key: "platform", Values: []string{"ios", "android"}}, {Key: "topic", Values: []string{"logout", "account"}}},
 		Pos:  Pos{File: "guides/whatsapp-logout.en.md", Line: 117}},
 	{ID: "delete-logs-out-everywhere", Guide: "whatsapp-logout", Lang: "en", Kind: "faq", Title: "Deleting the account logs you out everywhere",
-		Questions: []string{"Does deleting my WhatsApp account log me out of WhatsApp Web?", "will deleting my account sign out my computer", "after deleting my account, am I still logged in on desktop", "do I have to log out of the web version before deleting my account", "what happens to linked devices when I delete my account", "does account deletion end all sessions", "if I delete my WhatsApp account does my laptop get logged out", "deleting account log out all devices", "will my Mac still be signed in after I close my WhatsApp account", "does deleting my account kick WhatsApp Web off automatically", "do I need to log out of linked devices before deleting my account", "after account deletion, can my browser session still use WhatsApp", "does closing my account sign out every PC", "if i delete my acc does web log out too", "delete account = logged out everywhere?", "deleted my acc, is my pc still logged in??", "does deleting my account also log out my computer", "after deleting my account is whatsapp web still logged in", "deleting account signs out of linked devices?", "do i need to log out of web before deleting my account"},
+		Questions: []string{"Does deleting my WhatsApp account log me out of WhatsApp Web?", "will deleting my account sign out my computer", "after deleting my account, am I still logged in on desktop", "do I have to log out of the web version before deleting my account", "what happens to linked devices when I delete my account", "does account deletion end all sessions", "if I delete my WhatsApp account does my laptop get logged out", "deleting account log out all devices", "will my Mac still be signed in after I close my WhatsApp account", "does deleting my account kick WhatsApp Web off automatically", "do I need to log out of linked devices before deleting my account", "after account deletion, can my browser session still use WhatsApp", "does closing my account sign out every PC", "if i delete my acc does web log out too", "delete account = logged out everywhere?", "deleted my acc, is my pc still logged in??", "does deleting my account also log out my computer", "after deleting my account is whatsapp web still logged in", "deleting account signs out of linked devices?", "do i need to log out of web before deleting my account", "after I delete my account, will my computer still get messages", "what happens to WhatsApp Web when I delete my account"},
 		Answer: []Block{
 			{Kind: "paragraph", Text: "Yes. Once you delete your account, every linked web and desktop session is logged out automatically, so there's no need to log out of each one.", Items: nil},
 		},
@@ -115,14 +115,14 @@ var snapshotEntries = []Entry{
 			{Kind: "paragraph", Text: "The session on that computer ends, and nothing on your phone changes. To use the computer again later, scan the QR code with your phone.", Items: nil},
 		},
 		Tags: []Tag{{Key: "platform", Values: []string{"web", "desktop"}}, {Key: "topic", Values: []string{"logout"}}},
-		Pos:  Pos{File: "guides/whatsapp-logout.en.md", Line: 185}},
+		Pos:  Pos{File: "guides/whatsapp-logout.en.md", Line: 187}},
 	{ID: "remote-log-out", Guide: "whatsapp-logout", Lang: "en", Kind: "faq", Title: "Log a computer out from your phone",
 		Questions: []string{"I forgot to log out of WhatsApp on a public computer, what do I do?", "How do I log out of WhatsApp Web from my phone?", "remote logout whatsapp", "sign out of a linked device", "kick my computer off WhatsApp using my phone", "log out a PC remotely", "log out of WhatsApp Web remotely from my iPhone", "sign out my computer from my Android phone", "how to end a WhatsApp Web session from the phone app", "remote sign out desktop app", "log my laptop out of WhatsApp when I'm not near it", "forgot to sign out of WhatsApp on a friend's computer", "disconnect a linked device from my phone", "how 2 kick my laptop off whatsapp", "log out my pc from my phone", "left whatsapp open on a friends pc, log it out from phone", "remote logout linked device", "forgot to log out of whatsapp web on someone elses computer", "log out whatsapp web from my phone", "can i sign out a computer from my phone", "kick a computer off my whatsapp", "log out of all linked devices from my phone", "sign out of every computer linked to my WhatsApp", "how do I unlink a device from WhatsApp", "remove a computer from my linked devices"},
 		Answer: []Block{
 			{Kind: "steps", Text: "", Items: []string{"On your phone, open WhatsApp and go to \"Settings\" > \"Linked devices\".", "You'll see every active web and desktop session.", "Tap the one you want to end and log it out."}},
 		},
 		Tags: []Tag{{Key: "platform", Values: []string{"ios", "android", "web", "desktop"}}, {Key: "topic", Values: []string{"logout", "security"}}},
-		Pos:  Pos{File: "guides/whatsapp-logout.en.md", Line: 222}},
+		Pos:  Pos{File: "guides/whatsapp-logout.en.md", Line: 224}},
 	{ID: "faq-still-receiving", Guide: "whatsapp-logout", Lang: "en", Kind: "faq", Title: "Computer still gets messages after leaving on the phone",
 		Questions: []string{"Why do I still get WhatsApp messages on my computer after logging out on my phone?", "WhatsApp Web still receiving messages", "desktop app keeps syncing my messages", "how do I stop messages showing up on my laptop", "my computer still shows new chats", "stop syncing to PC", "why does my PC still get WhatsApp messages", "I logged out on my phone but the web version still shows messages", "how do I stop WhatsApp Web from getting my messages", "new messages still popping up on my Mac", "stop WhatsApp desktop from syncing", "laptop still receiving whatsapp msgs", "messages keep coming to WhatsApp Web, why", "why is my laptop still gettin msgs", "pc still getting messages after i logged out on phone", "stop msgs showing on my computer", "web still syncing msgs??", "why is my computer still getting whatsapp messages", "whatsapp web keeps syncing messages", "stop whatsapp desktop from receiving messages", "computer still shows new whatsapp messages"},
 		Answer: []Block{
@@ -130,7 +130,7 @@ var snapshotEntries = []Entry{
 			{Kind: "paragraph", Text: "To stop it, log that computer out on your phone under \"Settings\" > \"Linked devices\".", Items: nil},
 		},
 		Tags: []Tag{{Key: "platform", Values: []string{"ios", "android", "web", "desktop"}}, {Key: "topic", Values: []string{"logout"}}},
-		Pos:  Pos{File: "guides/whatsapp-logout.en.md", Line: 259}},
+		Pos:  Pos{File: "guides/whatsapp-logout.en.md", Line: 261}},
 	{ID: "faq-delete-vs-uninstall", Guide: "whatsapp-logout", Lang: "en", Kind: "faq", Title: "Deleting the account vs uninstalling the app",
 		Questions: []string{"What's the difference between deleting my account and uninstalling WhatsApp?", "Does uninstalling WhatsApp delete my account?", "if I uninstall the app is my account still there", "delete account or just uninstall", "if I reinstall WhatsApp, will my chats come back", "uninstall vs delete", "is uninstalling the same as deleting my account", "uninstall or delete account, which one", "if I delete the app will my account be gone", "if I just uninstall, can my contacts still see me", "remove the app vs close account", "reinstall WhatsApp with the same number, will my account still work", "does deleting the app from my iPhone close my account", "uninstall = delete account?", "if i uninstall is my acc gone", "delete acc vs delete app", "reinstall, will my acc still be there", "is uninstalling whatsapp the same as deleting my account", "if i uninstall whatsapp is my account deleted", "delete account or uninstall app", "will my account still exist after uninstalling"},
 		Answer: []Block{
@@ -138,7 +138,7 @@ var snapshotEntries = []Entry{
 			{Kind: "bullets", Text: "", Items: []string{"Deleting the account is permanent. Your number is removed from WhatsApp's servers, your profile and cloud messages are wiped, and you disappear from your contacts' lists.", "Uninstalling only removes the app. Your account stays on the servers: reinstall on any device, verify the same number, and you're back. Your chat history returns if you had a backup."}},
 		},
 		Tags: []Tag{{Key: "platform", Values: []string{"ios", "android"}}, {Key: "topic", Values: []string{"account"}}},
-		Pos:  Pos{File: "guides/whatsapp-logout.en.md", Line: 292}},
+		Pos:  Pos{File: "guides/whatsapp-logout.en.md", Line: 294}},
 	{ID: "faq-chat-history", Guide: "whatsapp-logout", Lang: "en", Kind: "faq", Title: "Will I lose my chats?",
 		Questions: []string{"Will I lose my chats if I log out of WhatsApp?", "does logging out delete my messages", "if I delete my account are my chats gone", "will logging out of WhatsApp Web wipe the chats on my phone", "do I need a backup before deleting my account", "chat history after logout", "will I lose my messages if I sign out", "do my chats disappear when I delete my account", "if I log out of desktop, are the chats on my phone safe", "can I get my chats back after deleting my account", "should I back up to Google Drive before deleting my WhatsApp account", "do I need an iCloud backup before deleting my account", "will my chat history be wiped if I log out of WhatsApp Web", "will i lose my msgs if i log out", "lose chats logout", "if i delete my acc r my chats gone forever", "backup b4 deleting acc?", "do i lose my messages if i log out", "are my chats deleted when i sign out", "will logging out of web delete chats on my phone", "back up chats before deleting account"},
 		Answer: []Block{
@@ -146,7 +146,7 @@ var snapshotEntries = []Entry{
 			{Kind: "bullets", Text: "", Items: []string{"Deleting the account on your phone: your chats are lost on the phone and on the server, unless you backed them up first to Google Drive or iCloud.", "Logging out of web or desktop: nothing on your phone is lost."}},
 		},
 		Tags: []Tag{{Key: "platform", Values: []string{"ios", "android", "web", "desktop"}}, {Key: "topic", Values: []string{"logout", "account"}}},
-		Pos:  Pos{File: "guides/whatsapp-logout.en.md", Line: 326}},
+		Pos:  Pos{File: "guides/whatsapp-logout.en.md", Line: 328}},
 	{ID: "tip-check-linked-devices", Guide: "whatsapp-logout", Lang: "en", Kind: "faq", Title: "Check your linked devices regularly",
 		Questions: []string{"How do I see which devices are logged in to my WhatsApp?", "check linked devices", "is someone else logged in to my WhatsApp", "there's a device I don't recognise in my WhatsApp", "where are linked devices", "manage my WhatsApp sessions", "how can I tell if someone is using my WhatsApp on another computer", "see all devices logged into my WhatsApp", "list of linked devices", "unknown device in linked devices, what should I do", "how often should I check linked devices", "where can I see my active WhatsApp sessions", "check who's logged into my account", "view the devices linked to my WhatsApp", "whos logged into my acc", "see linked devices", "weird device in my linked devices??", "how do i know if someone is reading my chats on another computer", "how do i see where my whatsapp is logged in", "check which computers have my whatsapp open", "someone might be using my whatsapp on a computer", "unknown device in my linked devices list", "my partner can read my WhatsApp on their laptop"},
 		Answer: []Block{
@@ -154,7 +154,7 @@ var snapshotEntries = []Entry{
 			{Kind: "paragraph", Text: "If you see a session you don't recognise or no longer use, tap it and log it out.", Items: nil},
 		},
 		Tags: []Tag{{Key: "platform", Values: []string{"ios", "android", "web", "desktop"}}, {Key: "topic", Values: []string{"security"}}},
-		Pos:  Pos{File: "guides/whatsapp-logout.en.md", Line: 360}},
+		Pos:  Pos{File: "guides/whatsapp-logout.en.md", Line: 362}},
 	{ID: "tip-two-step-verification", Guide: "whatsapp-logout", Lang: "en", Kind: "faq", Title: "Turn on two-step verification",
 		Questions: []string{"How do I turn on two-step verification in WhatsApp?", "How can I stop someone from registering my number on WhatsApp?", "secure my whatsapp account", "where is two-step verification", "enable 2FA", "how do I stop my WhatsApp from being hijacked", "how to set up 2FA on WhatsApp", "turn on two factor authentication whatsapp", "how do I set a PIN for my WhatsApp account", "protect my WhatsApp from being stolen", "stop someone taking over my WhatsApp number", "two-step verification on iPhone", "where is 2-step verification in Android settings", "how do I prevent my WhatsApp account from getting hacked", "2fa whatsapp", "how 2 turn on 2 step verification", "set a pin so no one steals my number", "stop ppl hijacking my acc", "how to set up two-step verification on whatsapp", "stop someone from registering my number on whatsapp", "best way to protect my whatsapp account", "turn on 2 step verification"},
 		Answer: []Block{
@@ -162,7 +162,7 @@ var snapshotEntries = []Entry{
 			{Kind: "paragraph", Text: "It's the strongest protection against someone else verifying (registering) your number on WhatsApp.", Items: nil},
 		},
 		Tags: []Tag{{Key: "platform", Values: []string{"ios", "android"}}, {Key: "topic", Values: []string{"security"}}},
-		Pos:  Pos{File: "guides/whatsapp-logout.en.md", Line: 395}},
+		Pos:  Pos{File: "guides/whatsapp-logout.en.md", Line: 397}},
 	{ID: "tip-public-computer", Guide: "whatsapp-logout", Lang: "en", Kind: "faq", Title: "Avoid public computers",
 		Questions: []string{"Is it safe to use WhatsApp on a public computer?", "using WhatsApp Web at the library", "internet café whatsapp login", "is closing the browser tab enough to log out of WhatsApp Web?", "what should I do after using WhatsApp on a shared computer", "public PC", "is it safe to log in to WhatsApp Web at an internet cafe", "using WhatsApp on a work computer, anything to watch out for", "can I use WhatsApp on a friend's laptop", "does closing the browser log me out of WhatsApp Web", "logging into WhatsApp on a hotel computer", "shared PC whatsapp safe?", "risks of using WhatsApp on a public PC", "whatsapp web at the library safe?", "internet cafe pc ok for whatsapp", "closing the tab = logged out?", "is it ok to use whatsapp on a school computer", "is it safe to use whatsapp on a public computer", "does closing the tab log me out of whatsapp web", "whatsapp web at an internet cafe", "using whatsapp on a shared computer"},
 		Answer: []Block{
@@ -170,14 +170,14 @@ var snapshotEntries = []Entry{
 			{Kind: "paragraph", Text: "If you have to, log out properly when you're done: menu (⋮) > \"Log out\". Just closing the browser tab isn't enough.", Items: nil},
 		},
 		Tags: []Tag{{Key: "platform", Values: []string{"web", "desktop"}}, {Key: "topic", Values: []string{"security", "logout"}}},
-		Pos:  Pos{File: "guides/whatsapp-logout.en.md", Line: 429}},
+		Pos:  Pos{File: "guides/whatsapp-logout.en.md", Line: 431}},
 	{ID: "tip-keep-updated", Guide: "whatsapp-logout", Lang: "en", Kind: "faq", Title: "Keep WhatsApp up to date",
 		Questions: []string{"Should I keep WhatsApp updated?", "why update WhatsApp", "is updating important for security", "update whatsapp", "do I need the latest version of WhatsApp", "WhatsApp security updates", "is it safe to use an old version of WhatsApp", "do I need to install WhatsApp updates", "update WhatsApp desktop app", "what happens if I don't update WhatsApp", "does updating WhatsApp fix security issues", "how often should I update WhatsApp", "whatsapp outdated version", "my WhatsApp version is too old, should I update", "do i rly need to update whatsapp", "updates important?", "old version whatsapp safe?", "shud i update", "should i always update whatsapp", "is an old version of whatsapp safe", "do i need the latest whatsapp version", "why keep whatsapp updated"},
 		Answer: []Block{
 			{Kind: "paragraph", Text: "Keep WhatsApp updated to the latest version so you get the newest security fixes and improvements.", Items: nil},
 		},
 		Tags: []Tag{{Key: "platform", Values: []string{"ios", "android", "desktop"}}, {Key: "topic", Values: []string{"security"}}},
-		Pos:  Pos{File: "guides/whatsapp-logout.en.md", Line: 462}},
+		Pos:  Pos{File: "guides/whatsapp-logout.en.md", Line: 464}},
 	{ID: "why-log-out", Guide: "whatsapp-logout", Lang: "zh-Hans", Kind: "faq", Title: "什么时候应该退出 WhatsApp",
 		Questions: []string{"为什么要登出 WhatsApp？", "什么情况下需要登出 WhatsApp", "有必要退出账号吗", "退出登录有什么用", "换手机前要先退出 WhatsApp 吗", "WhatsApp 消息延迟、通知不正常怎么办", "登出 WhatsApp 有啥好处", "没事为啥要退出 WhatsApp", "退出登录能保护隐私吗", "用完借来的手机要不要退出 WhatsApp", "WhatsApp 收消息特别慢，退出再重新登录有用吗", "WhatsApp 通知不响了，重新登录一下能好吗", "WhatsApp 一直登着不退出有什么风险", "点解要登出 WhatsApp", "系咪一定要登出帐号", "卖手机之前使唔使先登出 WhatsApp", "讯息收得好慢，登出再登入有冇用", "一直挂着 WhatsApp 不退出会怎样", "什么时候该退出 WhatsApp 账号", "退出 WhatsApp 是为了安全吗", "消息老是收得很慢，要不要退出重登", "长期不退出 WhatsApp 安全吗"},
 		Answer: []Block{
@@ -212,7 +212,7 @@ var snapshotEntries = []Entry{
 		Tags: []Tag{{Key: "platform", Values: []string{"ios", "android"}}, {Key: "topic", Values: []string{"logout", "account"}}},
 		Pos:  Pos{File: "guides/whatsapp-logout.zh-Hans.md", Line: 116}},
 	{ID: "delete-logs-out-everywhere", Guide: "whatsapp-logout", Lang: "zh-Hans", Kind: "faq", Title: "删除账户后电脑端会自动退出吗",
-		Questions: []string{"删除 WhatsApp 账户后电脑上还登着吗", "注销账号会自动退出网页版吗", "删号以后 WhatsApp Web 会不会自动登出", "删除账户后桌面版还要手动退出吗", "删号后已链接的设备会怎样", "注销账号能不能一次退出所有设备", "注销 WhatsApp 后 Mac 上的桌面版会自动退出吗", "账号删了，浏览器里的 WhatsApp 还能用吗", "删除账户会不会把关联设备都踢下线", "删号前需要先把网页版退出吗", "账户注销后电脑端会自动下线吗", "删号 所有设备 登出", "删号以后电脑上的 WhatsApp 还在线吗", "我删了 WhatsApp 账号，笔记本上的客户端还登着吗", "删咗帐号，部电脑会唔会自动登出", "删除帐号后网页版仍然登入着吗", "删帐号之前使唔使先登出所有装置", "删除帐号后已连结的装置会自动登出吗", "删除账户会同时登出电脑吗", "账号删了，网页版那边要不要再退一次", "删号后别的设备还登着吗", "删了号，关联的电脑会不会自己退出"},
+		Questions: []string{"删除 WhatsApp 账户后电脑上还登着吗", "注销账号会自动退出网页版吗", "删号以后 WhatsApp Web 会不会自动登出", "删除账户后桌面版还要手动退出吗", "删号后已链接的设备会怎样", "注销账号能不能一次退出所有设备", "注销 WhatsApp 后 Mac 上的桌面版会自动退出吗", "账号删了，浏览器里的 WhatsApp 还能用吗", "删除账户会不会把关联设备都踢下线", "删号前需要先把网页版退出吗", "账户注销后电脑端会自动下线吗", "删号 所有设备 登出", "删号以后电脑上的 WhatsApp 还在线吗", "我删了 WhatsApp 账号，笔记本上的客户端还登着吗", "删咗帐号，部电脑会唔会自动登出", "删除帐号后网页版仍然登入着吗", "删帐号之前使唔使先登出所有装置", "删除帐号后已连结的装置会自动登出吗", "删除账户会同时登出电脑吗", "账号删了，网页版那边要不要再退一次", "删号后别的设备还登着吗", "删了号，关联的电脑会不会自己退出", "删号以后电脑还会收到消息吗", "删除账户后网页版会怎样"},
 		Answer: []Block{
 			{Kind: "paragraph", Text: "会。账户删除后，所有已链接的网页版和桌面版会话都会自动退出，不用再一个个去登出。", Items: nil},
 		},
@@ -225,14 +225,14 @@ var snapshotEntries = []Entry{
 			{Kind: "paragraph", Text: "这台电脑上的会话随即结束，手机里的数据完全不受影响。以后想再用电脑版，用手机重新扫描二维码登录即可。", Items: nil},
 		},
 		Tags: []Tag{{Key: "platform", Values: []string{"web", "desktop"}}, {Key: "topic", Values: []string{"logout"}}},
-		Pos:  Pos{File: "guides/whatsapp-logout.zh-Hans.md", Line: 185}},
+		Pos:  Pos{File: "guides/whatsapp-logout.zh-Hans.md", Line: 187}},
 	{ID: "remote-log-out", Guide: "whatsapp-logout", Lang: "zh-Hans", Kind: "faq", Title: "用手机远程退出电脑端",
 		Questions: []string{"忘了在公用电脑上退出 WhatsApp 怎么办？", "怎么用手机远程登出 WhatsApp 网页版", "远程退出电脑上的 WhatsApp", "手机怎么让电脑端下线", "手机上怎么踢掉电脑端的登录", "已链接的设备怎么登出", "人不在电脑旁边，怎么退出电脑上的 WhatsApp", "用 iPhone 远程退出 WhatsApp 网页版", "安卓手机上怎么把电脑端 WhatsApp 登出", "用手机登出某台关联设备", "远程下线 桌面版", "在朋友电脑上登过 WhatsApp 没退，怎么用手机退出", "手机上怎么结束网页版的会话", "下班忘了退出公司电脑上的 WhatsApp", "点样用手机登出部电脑", "忘记喺公司电脑登出，可唔可以用手机远端登出", "用手机把网页版装置登出", "人唔喺部电脑隔篱，点样登出", "在别人电脑上忘记退出 WhatsApp 了", "能不能用手机把网页版踢掉", "手机怎么退出已链接的电脑", "电脑不在身边，怎么登出上面的 WhatsApp", "怎么一次登出所有已链接的设备", "手机上怎么解除关联的电脑", "已链接的设备怎么移除", "把所有电脑上的 WhatsApp 都登出"},
 		Answer: []Block{
 			{Kind: "steps", Text: "", Items: []string{"在手机上打开 WhatsApp，进入「设置」>「已链接的设备」。", "这里会列出所有正在使用的网页版和桌面版会话。", "点一下要退出的会话，选择「登出」。"}},
 		},
 		Tags: []Tag{{Key: "platform", Values: []string{"ios", "android", "web", "desktop"}}, {Key: "topic", Values: []string{"logout", "security"}}},
-		Pos:  Pos{File: "guides/whatsapp-logout.zh-Hans.md", Line: 222}},
+		Pos:  Pos{File: "guides/whatsapp-logout.zh-Hans.md", Line: 224}},
 	{ID: "faq-still-receiving", Guide: "whatsapp-logout", Lang: "zh-Hans", Kind: "faq", Title: "手机上退出了，电脑为什么还在收消息",
 		Questions: []string{"手机上退出了 WhatsApp，电脑上怎么还有新消息？", "网页版为什么一直还能收到消息", "电脑端 WhatsApp 还在同步消息怎么办", "怎么让电脑不再接收 WhatsApp 消息", "桌面版还在收消息", "停止电脑同步", "为啥电脑上还能收到 WhatsApp 消息", "手机都退了，网页版咋还在同步", "Mac 上的 WhatsApp 一直弹新消息，怎么停掉", "电脑端消息还在同步 怎么关", "不想让笔记本再收到 WhatsApp 消息", "手机上退出了，但电脑上还能看到新聊天", "公司电脑上的 WhatsApp 一直收到新消息咋整", "部电脑仲收到讯息点算", "点解手机登出咗，网页版仲有讯息", "电脑版一直同步讯息，点样停", "怎么让电脑版不要再收到讯息", "手机退出后电脑还在收 WhatsApp 消息", "为什么网页版还能收到新消息", "怎么让桌面版不再同步", "电脑版一直有新消息进来怎么停"},
 		Answer: []Block{
@@ -240,7 +240,7 @@ var snapshotEntries = []Entry{
 			{Kind: "paragraph", Text: "想让电脑停止接收，请在手机上打开「设置」>「已链接的设备」，把那台电脑登出。", Items: nil},
 		},
 		Tags: []Tag{{Key: "platform", Values: []string{"ios", "android", "web", "desktop"}}, {Key: "topic", Values: []string{"logout"}}},
-		Pos:  Pos{File: "guides/whatsapp-logout.zh-Hans.md", Line: 260}},
+		Pos:  Pos{File: "guides/whatsapp-logout.zh-Hans.md", Line: 262}},
 	{ID: "faq-delete-vs-uninstall", Guide: "whatsapp-logout", Lang: "zh-Hans", Kind: "faq", Title: "删除账户和卸载应用有什么区别",
 		Questions: []string{"删除账户和卸载 WhatsApp 有什么不同？", "卸载 WhatsApp 会删除账号吗", "删掉应用等于注销账号吗", "卸载后重装，聊天记录还在吗", "删号还是卸载", "卸载 WhatsApp 以后账号还在吗", "删号和卸载是一回事吗", "卸载应用跟删除账户选哪个", "卸载和注销账号的区别", "只卸载不删号，好友还能看到我吗", "卸掉 WhatsApp 再装回来，号还能用吗", "把应用删了账号会不会没了", "安卓手机卸载 WhatsApp 等于注销吗", "删除账户 vs 卸载应用", "删除帐号同解除安装有咩分别", "删咗个 app 系咪等于删帐号", "解除安装 WhatsApp 帐号还在吗", "重新安装 WhatsApp 帐号仲用唔用得", "卸载 WhatsApp 和删除账户一样吗", "删了 app 号还在不在", "卸载 app 会不会注销账号", "重装 WhatsApp 以后还能用原来的号吗"},
 		Answer: []Block{
@@ -248,7 +248,7 @@ var snapshotEntries = []Entry{
 			{Kind: "bullets", Text: "", Items: []string{"删除账户：永久生效。WhatsApp 的服务器上将不再有你这个号码的账户，个人资料和云端消息都会清空，你也会从好友的联系人列表里消失。", "卸载应用：只删掉手机上的程序，账户还留在服务器上。以后在任何设备上重新安装、用同一个号码验证，就能接着用；之前备份过的话，聊天记录也能恢复。"}},
 		},
 		Tags: []Tag{{Key: "platform", Values: []string{"ios", "android"}}, {Key: "topic", Values: []string{"account"}}},
-		Pos:  Pos{File: "guides/whatsapp-logout.zh-Hans.md", Line: 293}},
+		Pos:  Pos{File: "guides/whatsapp-logout.zh-Hans.md", Line: 295}},
 	{ID: "faq-chat-history", Guide: "whatsapp-logout", Lang: "zh-Hans", Kind: "faq", Title: "退出后聊天记录会丢吗",
 		Questions: []string{"退出 WhatsApp 会丢失聊天记录吗？", "登出后消息还在吗", "删除账户后聊天记录还能找回吗", "退出网页版会删掉手机上的聊天吗", "聊天记录会不会没了", "删号前要备份吗", "登出会不会把聊天记录清空", "退出电脑版，手机里的消息会丢吗", "删号了聊天记录还能恢复吗", "注销前怎么备份聊天记录", "退出 WhatsApp 网页版，聊天记录会跟着丢失吗", "iPhone 删除账户前要用 iCloud 备份吗", "安卓删号前聊天记录要备份到 Google Drive 吗", "登出会唔会冇咗啲聊天纪录", "删咗帐号仲救唔救得返", "登出网页版，手机嘅讯息会唔会唔见", "删除帐号前要先备份聊天纪录吗", "退出登录以后聊天记录还在吗", "登出会丢消息吗", "删号前聊天记录要怎么保存", "退出网页版手机上的消息会没吗"},
 		Answer: []Block{
@@ -256,7 +256,7 @@ var snapshotEntries = []Entry{
 			{Kind: "bullets", Text: "", Items: []string{"在手机上删除账户：手机里和服务器上的聊天记录都会丢失，除非你事先用 Google Drive 或 iCloud 备份过。", "只退出网页版或桌面版：手机上的聊天记录一条都不会少。"}},
 		},
 		Tags: []Tag{{Key: "platform", Values: []string{"ios", "android", "web", "desktop"}}, {Key: "topic", Values: []string{"logout", "account"}}},
-		Pos:  Pos{File: "guides/whatsapp-logout.zh-Hans.md", Line: 328}},
+		Pos:  Pos{File: "guides/whatsapp-logout.zh-Hans.md", Line: 330}},
 	{ID: "tip-check-linked-devices", Guide: "whatsapp-logout", Lang: "zh-Hans", Kind: "faq", Title: "定期检查已链接的设备",
 		Questions: []string{"怎么查看 WhatsApp 登录了哪些设备？", "怎样检查有没有陌生设备登录我的 WhatsApp", "已链接的设备在哪里看", "发现不认识的登录设备怎么办", "如何管理已链接设备", "清理 WhatsApp 登录会话", "怎么知道有没有人偷偷登录我的 WhatsApp", "查看关联设备列表", "WhatsApp 登录设备 查看", "怀疑账号被别人在电脑上登着咋办", "已链接的设备里有台陌生电脑", "多久检查一次已链接的设备", "看看 WhatsApp 都在哪些电脑上登着", "好像有人在别的电脑上登了我的 WhatsApp", "点样睇 WhatsApp 登入咗边啲装置", "已连结的装置在哪里查看", "见到唔识嘅装置登入咗我个帐号点算", "怎么知道有冇人偷用我的 WhatsApp", "怎么看我的 WhatsApp 登在哪些设备上", "已链接的设备里有陌生电脑怎么办", "怀疑别人在电脑上看我的 WhatsApp", "检查已链接的设备", "男朋友的电脑上好像能看到我的 WhatsApp"},
 		Answer: []Block{
@@ -264,7 +264,7 @@ var snapshotEntries = []Entry{
 			{Kind: "paragraph", Text: "列表里如果有你不认识或已经不用的会话，点进去把它登出。", Items: nil},
 		},
 		Tags: []Tag{{Key: "platform", Values: []string{"ios", "android", "web", "desktop"}}, {Key: "topic", Values: []string{"security"}}},
-		Pos:  Pos{File: "guides/whatsapp-logout.zh-Hans.md", Line: 362}},
+		Pos:  Pos{File: "guides/whatsapp-logout.zh-Hans.md", Line: 364}},
 	{ID: "tip-two-step-verification", Guide: "whatsapp-logout", Lang: "zh-Hans", Kind: "faq", Title: "开启两步验证",
 		Questions: []string{"WhatsApp 两步验证怎么开？", "怎么防止别人用我的号码注册 WhatsApp", "如何保护账号不被盗", "两步验证在哪里设置", "开启两步验证", "WhatsApp 账号安全怎么设置", "WhatsApp 二次验证怎么设置", "2FA 开启", "怎么给 WhatsApp 设个 PIN 码", "防止被盗号", "别人拿我的手机号注册 WhatsApp 怎么防", "iPhone 上 WhatsApp 怎么开双重验证", "安卓 WhatsApp 两步验证在设置哪里", "怎样防止 WhatsApp 账号被劫持", "两步骤验证点样开", "两步骤验证在设定的哪里", "点样防止人哋用我手机号码注册 WhatsApp", "点样保护帐号唔俾人盗用", "WhatsApp 怎么设置两步验证", "怎么防止 WhatsApp 被盗号", "WhatsApp 双重认证在哪开", "给 WhatsApp 加一层保护"},
 		Answer: []Block{
@@ -272,7 +272,7 @@ var snapshotEntries = []Entry{
 			{Kind: "paragraph", Text: "要防止别人拿你的号码去验证（注册）WhatsApp，这是最有效的一道保护。", Items: nil},
 		},
 		Tags: []Tag{{Key: "platform", Values: []string{"ios", "android"}}, {Key: "topic", Values: []string{"security"}}},
-		Pos:  Pos{File: "guides/whatsapp-logout.zh-Hans.md", Line: 397}},
+		Pos:  Pos{File: "guides/whatsapp-logout.zh-Hans.md", Line: 399}},
 	{ID: "tip-public-computer", Guide: "whatsapp-logout", Lang: "zh-Hans", Kind: "faq", Title: "尽量别在公用电脑上登录",
 		Questions: []string{"网吧的电脑能登录 WhatsApp 吗？", "在图书馆电脑上用 WhatsApp 安全吗", "公共电脑用完 WhatsApp 要做什么", "关掉浏览器标签页算退出 WhatsApp 吗", "在别人电脑上用 WhatsApp 要注意什么", "公用电脑登录的风险", "网吧上 WhatsApp 网页版安全吗", "在公司公用电脑上用 WhatsApp 要注意啥", "借朋友电脑登 WhatsApp，用完要干嘛", "直接关掉浏览器就算退出 WhatsApp 了吗", "公共电脑 WhatsApp 风险", "在酒店大堂的电脑上登 WhatsApp 可以吗", "学校机房电脑能用 WhatsApp 网页版吗", "关掉网页版窗口算登出吗", "喺网咖用 WhatsApp 网页版安唔安全", "闩咗浏览器系咪就等于登出", "用公用电脑登入 WhatsApp 要注意咩", "借朋友部电脑用 WhatsApp 得唔得", "公用电脑能不能用 WhatsApp 网页版", "网吧上 WhatsApp 用完要怎么做", "关掉网页就等于退出 WhatsApp 了吗", "在公共电脑上登录 WhatsApp 安不安全"},
 		Answer: []Block{
@@ -280,14 +280,14 @@ var snapshotEntries = []Entry{
 			{Kind: "paragraph", Text: "实在要用，结束时一定要通过菜单（⋮）>「登出」正式退出。只把浏览器标签页关掉是不够的。", Items: nil},
 		},
 		Tags: []Tag{{Key: "platform", Values: []string{"web", "desktop"}}, {Key: "topic", Values: []string{"security", "logout"}}},
-		Pos:  Pos{File: "guides/whatsapp-logout.zh-Hans.md", Line: 431}},
+		Pos:  Pos{File: "guides/whatsapp-logout.zh-Hans.md", Line: 433}},
 	{ID: "tip-keep-updated", Guide: "whatsapp-logout", Lang: "zh-Hans", Kind: "faq", Title: "保持 WhatsApp 为最新版本",
 		Questions: []string{"WhatsApp 需要经常更新吗？", "为什么要更新 WhatsApp", "不更新 WhatsApp 安全吗", "WhatsApp 更新有什么用", "要不要升级到最新版", "升级 WhatsApp", "WhatsApp 要不要一直更新到最新", "旧版 WhatsApp 有安全风险吗", "一直不升级 WhatsApp 会怎样", "应用商店里 WhatsApp 的更新要装吗", "更新 WhatsApp 能修复安全漏洞吗", "电脑版 WhatsApp 需要升级吗", "WhatsApp 升级 安全", "使唔使更新 WhatsApp", "唔更新 WhatsApp 会点", "旧版本 WhatsApp 仲安唔安全", "点解要更新 WhatsApp", "WhatsApp 要不要经常更新", "老版本的 WhatsApp 安全吗", "更新 WhatsApp 有什么好处", "不升级 WhatsApp 会不会有风险"},
 		Answer: []Block{
 			{Kind: "paragraph", Text: "请让 WhatsApp 始终保持最新版本，这样才能及时拿到最新的安全修复和功能改进。", Items: nil},
 		},
 		Tags: []Tag{{Key: "platform", Values: []string{"ios", "android", "desktop"}}, {Key: "topic", Values: []string{"security"}}},
-		Pos:  Pos{File: "guides/whatsapp-logout.zh-Hans.md", Line: 465}},
+		Pos:  Pos{File: "guides/whatsapp-logout.zh-Hans.md", Line: 467}},
 }
 
 // snapshotLexicon is their lexicon.
@@ -338,24 +338,24 @@ var snapshotLexicon = Lexicon{
 		[]string{"影响", "受影响", "波及", "牵连", "affect", "affected", "impact", "touch"},
 		[]string{"自动", "自行", "自己会", "automatically", "automatic", "auto"},
 		[]string{"所有", "全部", "每个", "每一个", "一次性", "一并", "all", "every", "everywhere", "once", "each"},
-		[]string{"收到", "还在收", "还在同步", "还在接收", "仍在收", "接收", "收消息", "收得到", "同步", "收讯息", "receive", "receiving", "received", "sync", "syncing", "synced", "get messages", "getting messages", "弹", "弹出", "弹出来", "跳出来", "进来", "pop up", "popping up", "pops up", "showing up"},
+		[]string{"收到", "还在收", "还在同步", "还在接收", "仍在收", "接收", "收消息", "收得到", "同步", "收讯息", "receive", "receiving", "received", "sync", "syncing", "synced", "get messages", "getting messages", "弹", "弹出", "弹出来", "跳出来", "进来", "pop up", "popping up", "pops up", "showing up", "跳通知", "跳消息", "跳讯息", "跳出", "一直跳", "狂跳", "跳个不停"},
 		[]string{"仍然", "依然", "仍", "依旧", "still", "keep getting", "还一直", "还是一直", "一直还", "还一直在"},
 		[]string{"停止", "停掉", "停", "阻止", "制止", "不再接收", "stop", "stopping", "halt", "prevent"},
 		[]string{"还在", "还会在", "会在", "还会不会在", "仍在", "仍然在", "还在不在", "在不在", "还留着", "仲喺", "仲喺度", "喺度", "喺唔喺度", "仲在", "还存在", "还有没有", "stay", "stays", "remain", "remains", "survive", "intact"},
-		[]string{"延迟", "延时", "慢", "迟到", "不及时", "卡顿", "卡", "延误", "delay", "delayed", "delays", "lag", "laggy", "slow", "late"},
+		[]string{"延迟", "延时", "慢", "迟到", "不及时", "卡顿", "卡", "延误", "delay", "delayed", "delays", "lag", "laggy", "slow", "late", "迟", "迟咗", "好迟", "迟迟", "太迟", "晚到", "很晚才", "好耐先"},
 		[]string{"通知", "推送", "提醒", "通知栏", "notification", "notifications", "alert", "alerts", "push", "响", "不响", "提示"},
 		[]string{"联系人", "联络人", "好友", "通讯录", "朋友列表", "好友列表", "好友名单", "contacts", "contact list", "friends", "friend list", "address book"},
-		[]string{"陌生", "不认识", "不明", "可疑", "奇怪", "不熟悉", "来历不明", "不知道是谁", "不是我的", "偷偷", "偷看", "偷登", "偷用", "冒用", "unknown", "unfamiliar", "suspicious", "strange", "unrecognized", "unrecognised", "recognize", "recognise", "weird", "不认得", "唔识", "唔认识", "陌生人", "怀疑", "suspect", "spy", "spying", "snoop", "snooping", "监视", "监控", "偷窥", "其他人在用", "别人在用", "someone else", "somebody else", "有人在用", "有人用紧", "有人在看", "偷睇", "有人偷睇", "someone using", "someone is using", "someone reading", "someone is reading", "reading my messages", "reading my chats", "read my messages", "read my chats", "前任", "前男友", "前女友", "前度", "前夫", "前妻", "ex", "ex-boyfriend", "ex-girlfriend", "ex boyfriend", "ex girlfriend", "ex-wife", "ex-husband", "read whatsapp", "reading whatsapp", "reads whatsapp", "has access", "have access", "access to my"},
+		[]string{"陌生", "不认识", "不明", "可疑", "奇怪", "不熟悉", "来历不明", "不知道是谁", "不是我的", "偷偷", "偷看", "偷登", "偷用", "冒用", "unknown", "unfamiliar", "suspicious", "strange", "unrecognized", "unrecognised", "recognize", "recognise", "weird", "不认得", "唔识", "唔认识", "陌生人", "怀疑", "suspect", "spy", "spying", "snoop", "snooping", "监视", "监控", "偷窥", "其他人在用", "别人在用", "someone else", "somebody else", "有人在用", "有人用紧", "有人在看", "偷睇", "有人偷睇", "someone using", "someone is using", "someone reading", "someone is reading", "reading my messages", "reading my chats", "read my messages", "read my chats", "前任", "前男友", "前女友", "前度", "前夫", "前妻", "ex", "ex-boyfriend", "ex-girlfriend", "ex boyfriend", "ex girlfriend", "ex-wife", "ex-husband", "read whatsapp", "reading whatsapp", "reads whatsapp", "has access", "have access", "access to my", "someone else using", "someone else is using", "somebody else using", "somebody else is using", "someone else reading", "someone else is reading"},
 		[]string{"定期", "经常", "时常", "多久", "多长时间", "隔一段时间", "每隔", "常常", "习惯", "often", "regularly", "periodically", "routinely", "habit", "every so often", "how often"},
 		[]string{"关闭", "关", "关掉", "turn off", "switch off", "disable", "关上", "关页面", "直接关", "close", "closing", "closed", "shut", "闩", "闩咗", "关咗", "熄咗"},
 		[]string{"标签页", "分页", "页签", "页面", "窗口", "tab", "tabs", "window", "browser tab", "视窗", "浏览器窗口", "分页签"},
-		[]string{"忘记", "忘了", "忘", "没退", "没登出", "forgot", "forget", "forgotten", "forgetting", "唔记得", "不记得", "记不得", "未登出", "冇登出", "没退出", "忘咗", "didnt log out", "didnt sign out", "never logged out", "left logged in", "left it logged in", "left signed in", "谂起", "先谂起", "想起", "才想起", "突然想起", "先记起"},
-		[]string{"远程", "远端", "遥控", "隔空", "不在旁边", "不在身边", "不在电脑旁边", "不在跟前", "remote", "remotely", "from afar", "not near", "遥距", "不在电脑旁", "不在电脑前", "不在电脑边", "人不在", "离开公司", "已经回家", "回到家", "离职", "已离职", "辞职", "不在公司", "人在外面", "在外面", "不在家", "出门在外", "离开了公司", "quit my job", "left my job", "left the company", "left that job", "from home", "home", "away from", "not at the computer", "not in front of", "without going", "without going back", "cant go back", "cant get to it", "回不去", "没法回去", "不能回去", "去不了", "过不去", "without touching", "not touching", "不碰电脑", "不用碰", "返咗屋企", "返屋企", "回咗屋企", "返到屋企", "返咗去"},
+		[]string{"忘记", "忘了", "忘", "没退", "没登出", "forgot", "forget", "forgotten", "forgetting", "唔记得", "不记得", "记不得", "未登出", "冇登出", "没退出", "忘咗", "didnt log out", "didnt sign out", "never logged out", "left logged in", "left it logged in", "left signed in", "谂起", "先谂起", "想起", "才想起", "突然想起", "先记起", "left open", "left it open", "left whatsapp open", "left it on", "left whatsapp on", "still open", "开着没关", "冇闩"},
+		[]string{"远程", "远端", "遥控", "隔空", "不在旁边", "不在身边", "不在电脑旁边", "不在跟前", "remote", "remotely", "from afar", "not near", "遥距", "不在电脑旁", "不在电脑前", "不在电脑边", "人不在", "离开公司", "已经回家", "回到家", "离职", "已离职", "辞职", "不在公司", "人在外面", "在外面", "不在家", "出门在外", "离开了公司", "quit my job", "left my job", "left the company", "left that job", "from home", "home", "away from", "not at the computer", "not in front of", "without going", "without going back", "cant go back", "cant get to it", "回不去", "没法回去", "不能回去", "去不了", "过不去", "without touching", "not touching", "不碰电脑", "不用碰", "返咗屋企", "返屋企", "回咗屋企", "返到屋企", "返咗去", "人已经走了", "人走了", "已经走了", "已经离开", "走咗", "人走咗", "已经走咗", "already left", "already gone", "left already"},
 		[]string{"为什么", "为何", "为啥", "咋会", "怎么会", "点解", "why", "reason", "reasons", "原因", "理由", "何解", "为乜"},
 		[]string{"有必要", "必要", "何必", "好处", "用处", "意义", "有什么用", "有啥用", "有需要", "需不需要", "需唔需要", "有冇需要", "有无必要", "有冇必要", "有咩用", "有冇用", "benefit", "benefits", "point", "purpose", "necessary", "worth it", "any point", "不用管", "可以不管", "唔使理", "不管也行", "does it matter", "matter"},
 		[]string{"不再使用", "不用了", "不想用", "不想要", "不要了", "不再用", "弃用", "不玩了", "不用的", "闲置", "旧", "过期", "stop using", "quit using", "no longer use", "no longer used", "give up", "old", "unused", "inactive", "stale", "没在用", "唔再用", "不再需要", "长期不用", "not using", "no longer using", "dont use", "take a break", "taking a break", "暂停使用", "暂时不用", "先不用", "戒掉"},
 		[]string{"换手机", "换新手机", "换机", "换新机", "新手机", "换 新 手机", "换 手机", "换 新 iphone", "换 iphone", "换 新 安卓", "换 安卓", "新 iphone", "新 安卓", "换 新 设备", "换设备", "新设备", "换电话", "new phone", "new device", "switch phone", "change phone", "replace phone", "replacing phone", "phone replacement", "upgrade phone", "新机", "换了手机", "换新电话", "换部手机", "换咗手机", "换咗新手机", "买了新手机", "got a new phone", "getting a new phone", "bought a new phone", "new iphone", "new android", "upgrading my phone"},
-		[]string{"出售", "卖", "卖掉", "卖手机", "转卖", "二手", "送人", "回收", "sell", "selling", "sold", "give away", "trade in", "trade-in", "卖咗", "卖二手", "转让", "转手", "送给", "交给家人", "hand down", "hand over", "pass on", "passing on", "giving away", "gave away"},
+		[]string{"出售", "卖", "卖掉", "卖手机", "转卖", "二手", "送人", "回收", "sell", "selling", "sold", "give away", "trade in", "trade-in", "卖咗", "卖二手", "转让", "转手", "送给", "交给家人", "hand down", "hand over", "pass on", "passing on", "giving away", "gave away", "get rid of my phone", "get rid of my old phone", "get rid of the phone", "get rid of the old phone", "getting rid of my phone", "getting rid of my old phone", "dispose", "recycle", "挂闲鱼", "闲鱼", "挂咸鱼", "放闲鱼"},
 		[]string{"之前", "前", "事先", "提前", "预先", "先前", "before", "beforehand", "b4", "prior"},
 		[]string{"安全", "安全性", "安唔安全", "安不安全", "安全吗", "稳不稳妥", "保护", "防", "防止", "防范", "风险", "隐患", "危险", "不安全", "唔安全", "有风险", "安全隐患", "security", "secure", "safe", "safety", "protect", "protection", "risk", "risks", "risky", "danger", "dangerous", "unsafe", "insecure", "lock down", "lock my account", "lock account", "lock my whatsapp"},
 		[]string{"盗号", "防盗", "被盗", "盗", "盗用", "盗取", "冒用他人", "劫持", "被劫持", "黑客", "入侵", "被黑", "偷走", "被偷走", "偷号", "偷帐号", "偷账号", "抢走", "霸占", "hack", "hacked", "hacker", "hijack", "hijacked", "hijacking", "stolen", "steal", "stealing", "takeover", "take over", "sim swap", "sim swapping", "sim hijack", "抢", "抢号", "抢我的号", "偷", "偷咗", "被偷", "畀人偷", "俾人偷", "被人偷", "收到 验证", "发 验证", "get code", "got code", "receive code"},
@@ -407,9 +407,9 @@ var snapshotLexicon = Lexicon{
 		[]string{"锁", "锁住", "上锁", "加锁", "锁定", "指纹", "指纹锁", "面容", "面部识别", "屏幕锁", "应用锁", "聊天锁", "fingerprint", "face id", "touch id", "screen lock", "app lock", "chat lock", "lock chat", "lock chats", "lock a chat", "locked chats"},
 		[]string{"第一次", "首次", "头一次", "初次", "第一回", "first time", "1st time"},
 		[]string{"怎么登录", "怎样登录", "如何登录", "怎么登入", "怎样登入", "如何登入", "点样登入", "点样登录", "登录方法", "怎么登陆", "如何登陆", "how log in", "how sign in", "how login"},
-		[]string{"检查", "查看", "核查", "检视", "睇下", "睇睇", "check", "checking", "review", "audit", "inspect", "view", "see", "list", "列表", "清单", "名单"},
+		[]string{"检查", "查看", "核查", "检视", "睇下", "睇睇", "check", "checking", "review", "audit", "inspect", "view", "see", "list", "列表", "清单", "名单", "find out", "怎么知道", "如何知道", "怎样知道", "点知", "点样知道", "怎么看出", "怎么查", "查一下"},
 	},
-	Stopwords:  []string{"怎么", "怎样", "怎麼", "如何", "咋", "咋整", "咋办", "咋弄", "怎么办", "怎么样", "怎么弄", "怎么搞", "肿么", "点样", "请问", "请", "问", "问下", "一下", "我", "我的", "我们", "你", "你们", "您", "他", "她", "它", "的", "地", "得", "了", "吗", "嗎", "呢", "啊", "吧", "呀", "嘛", "么", "啦", "哦", "喔", "哈", "嗯", "诶", "欸", "咗", "嘅", "系", "唔", "呢个", "个", "这", "这个", "这样", "那", "那个", "那样", "是", "在", "有", "把", "将", "会", "会不会", "能", "能不能", "可以", "可不可以", "是不是", "是否", "要不要", "就", "也", "都", "和", "与", "跟", "或", "或者", "及", "上", "里", "中", "到", "从", "对", "给", "让", "用", "使用", "一个", "什么", "啥", "哪", "哪个", "去", "做", "弄", "搞", "办", "帮", "帮我", "帮忙", "告诉", "知道", "需要", "应该", "该", "着", "过", "再", "又", "很", "太", "好", "想", "要", "打算", "准备", "一", "下", "后", "之后", "以后", "然后", "先", "还", "才", "啥的", "咩", "仲", "在哪", "点", "点击", "按", "选", "选择", "打开", "进入", "tap", "click", "press", "select", "choose", "open", "go", "look", "well", "um", "uh", "hmm", "basically", "选项", "option", "options", "actually", "really", "even", "now", "already", "ever", "在哪里", "位置", "在哪儿", "哪里", "where", "whatsapp", "whatapp", "whatsap", "whats app", "whatsaap", "whatspp", "whtsapp", "watsap", "wassap", "wsp", "whatapps", "whatsapps", "watsapp", "wa", "business", "how", "do", "does", "did", "doing", "done", "i", "me", "my", "mine", "myself", "you", "your", "we", "our", "he", "she", "they", "them", "the", "a", "an", "to", "of", "in", "on", "at", "for", "from", "with", "by", "into", "is", "are", "was", "were", "be", "been", "being", "am", "can", "could", "should", "would", "will", "shall", "may", "might", "must", "what", "which", "who", "whom", "it", "its", "it's", "this", "that", "there", "these", "those", "and", "or", "but", "if", "so", "then", "than", "please", "pls", "plz", "u", "ur", "im", "i'm", "want", "wanna", "need", "know", "tell", "way", "ways", "just", "only", "also", "about", "any", "some", "there's", "is there", "thing", "things", "happen", "happens", "does it", "called", "教程", "步骤", "方法", "办法", "方式", "操作", "流程", "攻略", "指南", "详细", "具体", "一步一步", "到底", "究竟", "其实", "非得", "老是", "总是", "的话", "已", "已经", "喺", "边度", "喺边", "喺边度", "度", "紧", "住", "啲", "咁", "嘢", "喎", "嗰", "乜", "乜嘢", "点算", "使唔使", "得唔得", "系咪", "俾", "畀", "佢", "佢哋", "我哋", "你哋", "人哋", "嚟", "啩", "囉", "噉", "咧", "捏", "哇", "噢", "呐", "哟", "耶", "部", "那边", "business", "商业版", "企业版", "anything", "something", "stuff", "某", "某个", "某些", "某台", "某部", "一条", "一些", "一台", "一部", "这台", "那台", "这部", "那部", "几条", "几个", "after", "afterwards", "这边", "台", "支", "只", "个人", "大家", "steps", "tutorial", "guide", "instructions", "method", "procedure", "yo", "bro", "guys", "ya", "hey", "r", "abt", "cuz", "coz", "bc", "smth", "whats", "wats", "wat", "wut", "thats", "theres", "heres", "hows", "wheres", "whos", "ive", "youre", "ask", "asking", "asked", "got", "problem", "problems", "issue", "yesterday", "today", "tomorrow", "tonight", "ago", "last night", "last week", "现在", "目前", "最近", "怎么回事", "咋回事", "回事", "问题", "真的", "可能", "好像", "出来", "起来", "回来", "里面", "上面", "下面", "时候", "东西", "事情", "大佬", "大佬们", "各位", "大神", "求助", "请教", "揿", "揾", "解决", "比较", "自己", "们", "一下子", "his", "her", "him", "hers", "their", "theirs", "been", "think", "guess", "maybe", "perhaps", "probably", "very", "completely", "totally", "entirely", "fully", "too", "kinda", "而家", "宜家", "lah", "leh", "lor", "meh", "ah", "ar", "hor", "liao", "sia", "可唔可以", "能唔能", "会唔会", "要唔要", "系唔系", "行不行", "干嘛", "干吗", "哪些", "hw", "lol", "lmao", "lmfao", "wtf", "omg", "tbh", "idk", "obviously", "figure out", "耶", "急", "急急急", "在线等", "麻烦", "说", "一堆", "那些", "这些", "些", "有没有", "有冇", "有无", "功能", "要点", "样", "哎", "唉", "呃", "ws", "what app", "瓦次艾普", "瓦茨艾普", "沃茨艾普", "沃茨阿普"},
+	Stopwords:  []string{"怎么", "怎样", "怎麼", "如何", "咋", "咋整", "咋办", "咋弄", "怎么办", "怎么样", "怎么弄", "怎么搞", "肿么", "点样", "请问", "请", "问", "问下", "一下", "我", "我的", "我们", "你", "你们", "您", "他", "她", "它", "的", "地", "得", "了", "吗", "嗎", "呢", "啊", "吧", "呀", "嘛", "么", "啦", "哦", "喔", "哈", "嗯", "诶", "欸", "咗", "嘅", "系", "唔", "呢个", "个", "这", "这个", "这样", "那", "那个", "那样", "是", "在", "有", "把", "将", "会", "会不会", "能", "能不能", "可以", "可不可以", "是不是", "是否", "要不要", "就", "也", "都", "和", "与", "跟", "或", "或者", "及", "上", "里", "中", "到", "从", "对", "给", "让", "用", "使用", "一个", "什么", "啥", "哪", "哪个", "去", "做", "弄", "搞", "办", "帮", "帮我", "帮忙", "告诉", "知道", "需要", "应该", "该", "着", "过", "再", "又", "很", "太", "好", "想", "要", "打算", "准备", "一", "下", "后", "之后", "以后", "然后", "先", "还", "才", "啥的", "咩", "仲", "在哪", "点", "点击", "按", "选", "选择", "打开", "进入", "tap", "click", "press", "select", "choose", "open", "go", "look", "well", "um", "uh", "hmm", "basically", "选项", "option", "options", "actually", "really", "even", "now", "already", "ever", "在哪里", "位置", "在哪儿", "哪里", "where", "whatsapp", "whatapp", "whatsap", "whats app", "whatsaap", "whatspp", "whtsapp", "watsap", "wassap", "wsp", "whatapps", "whatsapps", "watsapp", "wa", "business", "how", "do", "does", "did", "doing", "done", "i", "me", "my", "mine", "myself", "you", "your", "we", "our", "he", "she", "they", "them", "the", "a", "an", "to", "of", "in", "on", "at", "for", "from", "with", "by", "into", "is", "are", "was", "were", "be", "been", "being", "am", "can", "could", "should", "would", "will", "shall", "may", "might", "must", "what", "which", "who", "whom", "it", "its", "it's", "this", "that", "there", "these", "those", "and", "or", "but", "if", "so", "then", "than", "please", "pls", "plz", "u", "ur", "im", "i'm", "want", "wanna", "need", "know", "tell", "way", "ways", "just", "only", "also", "about", "any", "some", "there's", "is there", "thing", "things", "happen", "happens", "does it", "called", "教程", "步骤", "方法", "办法", "方式", "操作", "流程", "攻略", "指南", "详细", "具体", "一步一步", "到底", "究竟", "其实", "非得", "老是", "总是", "的话", "已", "已经", "喺", "边度", "喺边", "喺边度", "度", "紧", "住", "啲", "咁", "嘢", "喎", "嗰", "乜", "乜嘢", "点算", "使唔使", "得唔得", "系咪", "俾", "畀", "佢", "佢哋", "我哋", "你哋", "人哋", "嚟", "啩", "囉", "噉", "咧", "捏", "哇", "噢", "呐", "哟", "耶", "部", "那边", "business", "商业版", "企业版", "anything", "something", "stuff", "某", "某个", "某些", "某台", "某部", "一条", "一些", "一台", "一部", "这台", "那台", "这部", "那部", "几条", "几个", "after", "afterwards", "这边", "台", "支", "只", "个人", "大家", "steps", "tutorial", "guide", "instructions", "method", "procedure", "yo", "bro", "guys", "ya", "hey", "r", "abt", "cuz", "coz", "bc", "smth", "whats", "wats", "wat", "wut", "thats", "theres", "heres", "hows", "wheres", "whos", "ive", "youre", "ask", "asking", "asked", "got", "problem", "problems", "issue", "yesterday", "today", "tomorrow", "tonight", "ago", "last night", "last week", "现在", "目前", "最近", "怎么回事", "咋回事", "回事", "问题", "真的", "可能", "好像", "出来", "起来", "回来", "里面", "上面", "下面", "时候", "东西", "事情", "大佬", "大佬们", "各位", "大神", "求助", "请教", "揿", "揾", "解决", "比较", "自己", "们", "一下子", "his", "her", "him", "hers", "their", "theirs", "been", "think", "guess", "maybe", "perhaps", "probably", "very", "completely", "totally", "entirely", "fully", "too", "kinda", "而家", "宜家", "lah", "leh", "lor", "meh", "ah", "ar", "hor", "liao", "sia", "可唔可以", "能唔能", "会唔会", "要唔要", "系唔系", "行不行", "干嘛", "干吗", "哪些", "hw", "lol", "lmao", "lmfao", "wtf", "omg", "tbh", "idk", "obviously", "figure out", "耶", "急", "急急急", "在线等", "麻烦", "说", "一堆", "那些", "这些", "些", "有没有", "有冇", "有无", "功能", "要点", "样", "哎", "唉", "呃", "ws", "what app", "瓦次艾普", "瓦茨艾普", "沃茨艾普", "沃茨阿普", "以为", "还以为", "结果", "原来", "本来", "long story", "long story short", "next week", "next month", "this week", "soon", "first", "later"},
 	OutOfScope: []string{"微信", "wechat", "weixin", "qq", "telegram", "电报", "tg", "line", "signal", "messenger", "facebook", "fb", "脸书", "instagram", "ig", "抖音", "tiktok", "快手", "微博", "weibo", "支付宝", "alipay", "淘宝", "twitter", "推特", "skype", "viber", "kakao", "kakaotalk", "snapchat", "discord", "slack", "zoom", "gmail", "outlook", "钉钉", "飞书", "小红书", "youtube", "netflix", "百度", "threads", "imessage", "facetime", "zalo", "imo", "teams", "hangouts", "google meet", "apple id", "google account", "icq", "yahoo", "hotmail", "b站", "bilibili", "知乎", "陌陌", "探探", "京东", "美团", "拼多多", "uber", "grab", "paypal", "steam", "reddit", "linkedin", "领英", "pinterest", "tinder", "spotify", "roblox", "douyin", "botim", "ins", "面书", "飞机", "网易", "微软", "microsoft", "银行", "网银", "手机银行", "银行卡", "信用卡", "bank", "banking", "credit card", "邮箱", "电邮", "email", "e-mail", "游戏", "game", "games", "wx", "vx"},
 	Brands:     []string{"whatsapp", "whatapp", "whatsap", "watsapp", "wa", "whatsaap", "whatspp", "whtsapp", "watsap", "wassap", "wsp", "ws", "whatapps", "whatsapps", "web", "pc", "ios", "iphone", "android", "app", "qr", "2fa", "google", "drive", "icloud", "mac", "windows"},
 	Subject:    []string{"whatsapp", "whatapp", "whatsap", "watsapp", "whats app", "whatsaap", "whatspp", "whtsapp", "watsap", "wassap", "wsp", "whatapps", "whatsapps", "ws", "what app", "瓦次艾普", "瓦茨艾普", "沃茨艾普", "沃茨阿普"},
@@ -422,7 +422,7 @@ var snapshotLexicon = Lexicon{
 		"网页版":        []string{"web"},
 	},
 	Uncovered: [][]string{
-		[]string{"转移", "-退出登录", "-删除账户", "-注销", "-卸载"},
+		[]string{"转移", "-退出登录", "-删除账户", "-注销", "-卸载", "-切换账号"},
 		[]string{"转移", "聊天记录"},
 		[]string{"转移", "消息"},
 		[]string{"转移", "备份"},

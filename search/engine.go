@@ -997,8 +997,17 @@ func (e *Engine) weight(t string) float64 {
 	if r := utf8.RuneCountInString(t); hasHan(t) {
 		return e.unkW * unknownWeight * float64(r) / 2
 	}
+	if t != "" && isNumber(t) {
+		return e.unkW * unknownWeight * numberWeight
+	}
 	return e.unkW * unknownWeight
 }
+
+// numberWeight scales a number no entry uses: in a question it is mostly a
+// version, a model or a year ("windows 11", "iphone 15", "from 2019"),
+// which says little about what is asked, while a word no entry uses says
+// the question is about something else.
+const numberWeight = 0.25
 
 // incidentalWeight scales the weight of the guides' words that are not the
 // lexicon's: the words the guides use in passing ("time", "情况") say less

@@ -162,6 +162,17 @@ func TestAnswerDecisions(t *testing.T) {
 		{"部手機畀人偷咗點算", None, "", knowledge.TraditionalChinese},
 		// A concept only an entry's answer mentions ("changes"): no match.
 		{"how to reset my modem", None, "", knowledge.English},
+		// A version or model number says little; numbers alone say nothing.
+		{"log out of whatsapp desktop on windows 10", Answered, "web-log-out", knowledge.English},
+		{"8888 9999", None, "", knowledge.English},
+		// How people tell their story: 遲 (Cantonese: late), finding out
+		// whether someone uses it, WhatsApp left open on a computer, "long
+		// story" (not the status), 转去另一个号码 (switching, not moving chats).
+		{"訊息好遲先收到,登出再登入有冇用", Answered, "why-log-out", knowledge.TraditionalChinese},
+		{"怎么知道别人有没有在用我的whatsapp", Answered, "tip-check-linked-devices", knowledge.SimplifiedChinese},
+		{"i left whatsapp open at my old office", Answered, "remote-log-out", knowledge.English},
+		{"long story short, how do i delete my account", Answered, "phone-delete-account", knowledge.English},
+		{"我想轉去另一個號碼用WhatsApp", Answered, "phone-keep-account", knowledge.TraditionalChinese},
 	}
 	for _, tt := range tests {
 		a, err := e.Answer(ctx, tt.q)
