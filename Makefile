@@ -37,8 +37,12 @@ BLIND := search/testdata/eval/blind.jsonl
 # Written independently of all the above during the round that read BLIND's
 # misses, and kept out of the repository until that round was over: only
 # its summary was looked at, before and after. The honest estimate, with
-# HOLDOUT and UNSEEN. Labelled by hand, languages included.
+# HOLDOUT, UNSEEN and BLIND3. Labelled by hand, languages included.
 BLIND2 := search/testdata/eval/blind2.jsonl
+# Written later still, around the entries users confuse, independently of
+# all the above, and kept out of the repository until the end: only its
+# summary was looked at, to decide whether a change was kept.
+BLIND3 := search/testdata/eval/blind3.jsonl
 # Floors: make test fails below them (regression guards, a little under the
 # measured figures in the README).
 EVAL_FLOORS       := -min-answered 0.95 -min-top1 0.96 -min-top3 0.98 -min-declined 0.97 -max-wrong 0.025 -min-lang 0.94
@@ -50,6 +54,7 @@ SITUATIONS_FLOORS := -min-answered 0.93 -min-top1 0.97 -min-top3 0.98 -min-decli
 WRITTEN_FLOORS    := -min-answered 0.94 -min-top1 0.95 -min-top3 0.98 -min-declined 0.98 -max-wrong 0.025 -min-lang 0.93
 BLIND_FLOORS      := -min-answered 0.93 -min-top1 0.94 -min-top3 0.99 -min-declined 0.98 -max-wrong 0.03 -min-lang 0.93
 BLIND2_FLOORS     := -min-answered 0.89 -min-top1 0.90 -min-top3 0.95 -min-declined 0.94 -max-wrong 0.05 -min-lang 0.89
+BLIND3_FLOORS     := -min-answered 0.89 -min-top1 0.90 -min-top3 0.95 -min-declined 0.96 -max-wrong 0.05 -min-lang 0.90
 # The guides' own alternate questions, each left out of its entry (and one
 # that reads the same, usually its translation): all in scope.
 GUIDES_FLOORS     := -min-answered 0.95 -min-top1 0.97 -min-top3 0.99 -max-wrong 0.025 -min-lang 0.93
@@ -96,6 +101,7 @@ eval: build
 	$(BIN)/askcli eval $(WRITTEN_FLOORS) $(WRITTEN_CN)
 	$(BIN)/askcli eval $(BLIND_FLOORS) $(BLIND)
 	$(BIN)/askcli eval -baseline -misses=false $(BLIND2_FLOORS) $(BLIND2)
+	$(BIN)/askcli eval -baseline -misses=false $(BLIND3_FLOORS) $(BLIND3)
 	$(BIN)/askcli eval -guides-left-out -misses=false $(GUIDES_FLOORS)
 
 # Go benchmarks, then the report: lean against gse's full dictionary, and
