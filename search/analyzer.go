@@ -858,8 +858,12 @@ func (t *phraseTrie) match(toks []rawToken) int {
 // returns seq itself when nothing matches.
 func (t *phraseTrie) rewrite(seq []string) []string {
 	var out []string // made at the first match
+	var memo map[fromKey]fromResult
+	if slices.ContainsFunc(seq, isMark) {
+		memo = map[fromKey]fromResult{}
+	}
 	for i := 0; i < len(seq); {
-		matchLen, concept := t.longest(seq, i)
+		matchLen, concept := t.longest(seq, i, memo)
 		if matchLen <= 0 {
 			if out != nil {
 				out = append(out, seq[i])
@@ -923,7 +927,7 @@ func (t bleveTokenizer) Tokenize(input []byte) bleveanalysis.TokenStream {
 }
 
 func init() {
-	// The analyzer travels in the tokenizer's config: the index is built in
+	// The token source travels in the tokenizer's config: the index is built in
 	// memory and its mapping is never serialised.
 	err := registry.RegisterTokenizer(tokenizerType, func(config map[string]interface{}, _ *registry.Cache) (bleveanalysis.Tokenizer, error) {
 		src, ok := config["source"].(*tokenSource)

@@ -145,12 +145,14 @@ func FitCalibration(ctx context.Context, e *Engine, cases []EvalCase, withGuides
 	return Calibration{Bias: w[0], Margin: w[1], Closest: w[2], Unknown: w[3], Matched: w[4], Posterior: w[5]}, len(xs), nil
 }
 
-// leaveOut takes question q out of entry id's alternate questions, as the
-// search and the questions model see them, until the returned function
-// puts it back. A question another of the entry's questions reads the same
-// as (the same terms: usually its translation) goes with it, so what is
-// left is what a user asking it in other words would meet. Not safe while
-// the engine answers.
+// leaveOut takes question q out of entry id's alternate questions as the
+// closest-question figure and the questions model's counts see them, until
+// the returned function puts it back. A question another of the entry's
+// questions reads the same as (the same terms: usually its translation)
+// goes with it, two at the most. The Bleve index, the entry's term
+// coverage and the term weights still hold it, so figures measured this
+// way are a little optimistic next to a guide written without it. Not
+// safe while the engine answers.
 func (e *Engine) leaveOut(id, q string) (restore func()) {
 	info := e.docs[id]
 	want := map[string]bool{}

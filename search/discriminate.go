@@ -83,8 +83,9 @@ func (e *Engine) questionsPosterior(terms []string, cands []scored) {
 			}
 			lp += math.Log(float64(len(info.inQuestions[t]))+questionsSmoothing) - e.qmodel.logDenom[c.id]
 		}
-		logp = append(logp, lp/questionsTemperature)
-		best = math.Max(best, lp)
+		lp /= questionsTemperature
+		logp = append(logp, lp)
+		best = math.Max(best, lp) // the softmax's shift: no exp overflows
 	}
 	z := 0.0
 	for _, lp := range logp {

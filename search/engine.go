@@ -142,7 +142,9 @@ type Config struct {
 	TitleBoost, QuestionsBoost, AnswerBoost float64
 	// AnswerAt is the confidence from which the engine answers; below
 	// DeclineBelow it declines; between them it asks to clarify when a
-	// second entry is close.
+	// second entry is close. A near tie between two entries (decide.go's
+	// tieRatio) is asked back up to a confidence of tieBelow (0.95),
+	// whatever AnswerAt is.
 	AnswerAt, DeclineBelow float64
 	// DefaultLang is the reply language when a question has no words
 	// (emoji, digits) and the caller gave no hint.
@@ -369,19 +371,8 @@ func dictionaryInputs(base *knowledge.Base) (texts, terms []string) {
 	if lex == nil {
 		lex = &knowledge.Lexicon{}
 	}
-	for _, e := range base.Entries() {
-		texts = append(texts, entryTexts(&e)...)
-	}
-	for _, g := range lex.Synonyms {
-		terms = append(terms, g...)
-	}
-	terms = append(terms, lex.Stopwords...)
-	terms = append(terms, lex.OutOfScope...)
-	for _, g := range lex.Uncovered {
-		for _, t := range g {
-			terms = append(terms, strings.TrimPrefix(t, "-"))
-		}
-	}
+	texts = allEntryTexts(base)
+	terms = analyzerTexts(lex, nil)
 	for i, t := range texts {
 		texts[i] = toSimplified(normalizeText(t, 0))
 	}
@@ -393,21 +384,8 @@ func dictionaryInputs(base *knowledge.Base) (texts, terms []string) {
 
 // learnAll has the analyzer learn the words of the guides and the lexicon.
 func learnAll(an *analyzer, lex *knowledge.Lexicon, guideTexts []string) {
-	for _, t := range guideTexts {
+	for _, t := range analyzerTexts(lex, guideTexts) {
 		an.learn(t)
-	}
-	for _, g := range lex.Synonyms {
-		for _, t := range g {
-			an.learn(t)
-		}
-	}
-	for _, t := range append(append([]string{}, lex.Stopwords...), lex.OutOfScope...) {
-		an.learn(t)
-	}
-	for _, g := range lex.Uncovered {
-		for _, t := range g {
-			an.learn(strings.TrimPrefix(t, "-"))
-		}
 	}
 }
 
@@ -752,6 +730,10 @@ func (e *Engine) Answer(ctx context.Context, question string, opts ...AskOption)
 		ans, err := e.Lookup(id, lang)
 		ans.Query = question
 		return ans, err
+	}
+	if e.offTopic(&an) {
+		// Declined whatever the search would find.
+		return e.decide(question, &an, lang, nil), nil
 	}
 	cands, err := e.rank(ctx, &an)
 	if err != nil {

@@ -30,34 +30,57 @@ func dropMarks(terms []string) []string {
 
 // longest returns the length (0 if none) and concept of the longest phrase
 // starting at seq[i]. Inside a phrase, the app's name either is a word of
-// it or is passed over.
-func (t *phraseTrie) longest(seq []string, i int) (int, string) {
-	n, concept := t.from(seq, i, false, t.platforms)
+// it or is passed over. memo (nil when seq holds no marks) keeps what was
+// found from each node and place, for every start in seq: marks may each
+// be taken or passed over, and without it a run of marks would try every
+// combination.
+func (t *phraseTrie) longest(seq []string, i int, memo map[fromKey]fromResult) (int, string) {
+	n, concept := t.from(seq, i, false, t.platforms, memo)
 	return max(n, 0), concept
+}
+
+// fromKey and fromResult are an entry of longest's memo.
+type fromKey struct {
+	node      *phraseTrie
+	j         int
+	afterMark bool
+}
+
+type fromResult struct {
+	n       int
+	concept string
 }
 
 // from returns the length of the longest phrase from node t that starts at
 // seq[j] (0 when t itself ends one, -1 when none) and its concept. afterMark
 // says the word before seq[j] was the app's name, taken as a word of the
 // phrase; platforms are the concepts that name platforms.
-func (t *phraseTrie) from(seq []string, j int, afterMark bool, platforms map[string]bool) (int, string) {
+func (t *phraseTrie) from(seq []string, j int, afterMark bool, platforms map[string]bool, memo map[fromKey]fromResult) (int, string) {
+	key := fromKey{t, j, afterMark}
+	if memo != nil {
+		if r, ok := memo[key]; ok {
+			return r.n, r.concept
+		}
+	}
 	best, concept := -1, ""
 	if t.end && (!afterMark || followedByPlatform(seq, j, platforms)) {
 		best, concept = 0, t.concept
 	}
-	if j >= len(seq) {
-		return best, concept
-	}
-	if c, ok := t.next[seq[j]]; ok {
-		if n, cc := c.from(seq, j+1, seq[j] == subjectMark, platforms); n >= 0 && n+1 > best {
-			best, concept = n+1, cc
+	if j < len(seq) {
+		if c, ok := t.next[seq[j]]; ok {
+			if n, cc := c.from(seq, j+1, seq[j] == subjectMark, platforms, memo); n >= 0 && n+1 > best {
+				best, concept = n+1, cc
+			}
+		}
+		if isMark(seq[j]) {
+			// Passed over, only on the way to more words of the phrase.
+			if n, cc := t.from(seq, j+1, false, platforms, memo); n >= 1 && n+1 > best {
+				best, concept = n+1, cc
+			}
 		}
 	}
-	if isMark(seq[j]) {
-		// Passed over, only on the way to more words of the phrase.
-		if n, cc := t.from(seq, j+1, false, platforms); n >= 1 && n+1 > best {
-			best, concept = n+1, cc
-		}
+	if memo != nil {
+		memo[key] = fromResult{best, concept}
 	}
 	return best, concept
 }

@@ -335,6 +335,26 @@ func TestFeedbackAndUnknownButtons(t *testing.T) {
 	}
 }
 
+// failingSink refuses every vote, as a busy question log does.
+type failingSink struct{}
+
+func (failingSink) RecordFeedback(context.Context, bot.Feedback) error {
+	return errors.New("question log busy")
+}
+
+// A vote that was not recorded is not thanked for: the voter sees the
+// error message and may vote again.
+func TestFeedbackNotRecorded(t *testing.T) {
+	t.Parallel()
+	f := newFakeDiscord(t)
+	start(t, f, testConfig(f), &stubAnswerer{}, WithFeedbackSink(failingSink{}))
+	f.dispatch("INTERACTION_CREATE", press("i1", "n|en|web-log-out"))
+	r := f.waitSent(t, routeCallback, 1)[0]
+	if cb := decode[callback](t, r.Body); cb.Data == nil || cb.Data.Content != bot.Text(bot.MsgError, knowledge.English) {
+		t.Errorf("reply %s, want the error message", r.Body)
+	}
+}
+
 func TestErrorsShownOnlyToTheAsker(t *testing.T) {
 	t.Parallel()
 	f := newFakeDiscord(t)

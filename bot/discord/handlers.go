@@ -266,7 +266,10 @@ func (b *Bot) onInteractionCreate(_ *discordgo.Session, ic *discordgo.Interactio
 			b.spawn("feedback", func(ctx context.Context) {
 				f := bot.Feedback{Adapter: adapterName, User: user.ID, EntryID: p.ID, Lang: p.Lang, Helpful: p.Action == bot.Helpful, Time: time.Now()}
 				if err := b.sink.RecordFeedback(ctx, f); err != nil {
+					// Not thanked for a vote that was lost: they may try again.
 					b.log.Error("recording feedback failed", "entry", p.ID, "error", err)
+					b.ephemeral(ctx, i, bot.Text(bot.MsgError, p.Lang))
+					return
 				}
 				b.ephemeral(ctx, i, bot.Text(bot.MsgThanksFeedback, p.Lang))
 			})

@@ -131,3 +131,13 @@ func TestObserverSeesPollingOutage(t *testing.T) {
 		t.Errorf("told %d times the bot was down, want 2 (outage, stop): %v", n, obs.events)
 	}
 }
+
+// WithObserver(nil) keeps the default observer: a flood drop and the
+// connection are told to nobody, and nothing panics.
+func TestNilObserver(t *testing.T) {
+	h := startBot(t, &fakeAnswerer{}, func(c *Config) { c.UserEvery, c.UserBurst = time.Minute, 1 }, WithObserver(nil))
+	for range 3 {
+		h.api.Push(privateMsg(42, "en", "hello"))
+	}
+	h.api.WaitSent(t, 2) // the answer and the flood notice
+}

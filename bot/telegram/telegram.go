@@ -99,7 +99,13 @@ func WithFeedbackSink(s bot.FeedbackSink) Option { return func(o *options) { o.s
 
 // WithObserver sets who is told about flood drops, failed Bot API calls
 // and the connection (default: bot.NopObserver).
-func WithObserver(obs bot.Observer) Option { return func(o *options) { o.obs = obs } }
+func WithObserver(obs bot.Observer) Option {
+	return func(o *options) {
+		if obs != nil {
+			o.obs = obs
+		}
+	}
+}
 
 // WithHTTPClient sets the client for Bot API calls (the bot uses a copy
 // whose transport notes each response's status, for retries). Its
@@ -171,11 +177,11 @@ func New(cfg Config, answerer bot.Answerer, opts ...Option) (*Bot, error) {
 	libOpts := []tgbot.Option{
 		tgbot.WithSkipGetMe(), // Run calls getMe, with its context
 		tgbot.WithHTTPClient(cfg.PollTimeout+time.Second, client),
+		// The library reports here only what it fails to clean up (closing
+		// a response body), whatever the method: logged, not counted as a
+		// failed call (poll.go and send.go count those).
 		tgbot.WithErrorsHandler(func(err error) {
 			b.log.Warn("bot API library", "err", b.redact(err))
-			if !errors.Is(err, context.Canceled) {
-				b.obs.AdapterError(adapterName, "getUpdates")
-			}
 		}),
 	}
 	if cfg.APIURL != "" {

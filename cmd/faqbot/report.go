@@ -102,8 +102,9 @@ func writeReport(w io.Writer, path string, r qlog.Report) error {
 	}
 	fmt.Fprintf(ew, "Question log %s, since %s UTC\n\n", path, r.Since.UTC().Format("2006-01-02 15:04"))
 	fmt.Fprintf(ew, "Questions: %d", total)
-	for _, o := range []string{"answered", "clarify", "none", "chitchat", "error"} {
-		if n := r.Outcomes[o]; n > 0 || o != "error" {
+	for _, oc := range outcomes {
+		o := string(oc)
+		if n := r.Outcomes[o]; n > 0 || oc != qlog.OutcomeError {
 			fmt.Fprintf(ew, "  %s %d (%s)", o, n, percent(n, total))
 		}
 	}
@@ -112,38 +113,37 @@ func writeReport(w io.Writer, path string, r qlog.Report) error {
 		fmt.Fprintf(ew, "Choices:   picked after %d of %d clarifications (%s)\n", r.Picked, n, percent(r.Picked, n))
 	}
 
-	tw := tabwriter.NewWriter(ew, 0, 0, 2, ' ', 0)
-	fmt.Fprintf(ew, "\nMost frequent declined questions (add them to the guides, or to what the bot declines)\n")
-	if len(r.Declined) == 0 {
-		fmt.Fprintln(ew, "  none")
-	} else {
-		fmt.Fprintln(tw, "COUNT\tLAST SEEN\tLANG\tQUESTION")
-		for _, q := range r.Declined {
-			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\n", q.Count, q.LastSeen.UTC().Format("2006-01-02 15:04"), strings.Join(q.Langs, ","), q.Question)
-		}
-		tw.Flush()
-	}
-	fmt.Fprintf(ew, "\nClarifications (the entries were too close: add each question to the entry its askers picked, or sharpen the entries' alternate questions)\n")
-	if len(r.Clarified) == 0 {
-		fmt.Fprintln(ew, "  none")
-	} else {
-		fmt.Fprintln(tw, "COUNT\tOFFERED\tPICKED\tQUESTION")
-		for _, c := range r.Clarified {
-			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\n", c.Count, strings.Join(c.Choices, ", "), picked(c), c.Question)
-		}
-		tw.Flush()
-	}
-	fmt.Fprintf(ew, "\nEntries with the worst feedback (unhelpful votes first)\n")
-	if len(r.WorstEntries) == 0 {
-		fmt.Fprintln(ew, "  none")
-	} else {
-		fmt.Fprintln(tw, "ENTRY\tUNHELPFUL\tHELPFUL\tANSWERED\tA QUESTION VOTED UNHELPFUL")
-		for _, e := range r.WorstEntries {
-			fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%s\n", e.EntryID, e.Unhelpful, e.Helpful, e.Answered, e.Example)
-		}
-		tw.Flush()
-	}
+	section(ew, "Most frequent declined questions (add them to the guides, or to what the bot declines)",
+		"COUNT\tLAST SEEN\tLANG\tQUESTION", len(r.Declined), func(i int) string {
+			q := r.Declined[i]
+			return fmt.Sprintf("%d\t%s\t%s\t%s", q.Count, q.LastSeen.UTC().Format("2006-01-02 15:04"), strings.Join(q.Langs, ","), q.Question)
+		})
+	section(ew, "Clarifications (the entries were too close: add each question to the entry its askers picked, or sharpen the entries' alternate questions)",
+		"COUNT\tOFFERED\tPICKED\tQUESTION", len(r.Clarified), func(i int) string {
+			c := r.Clarified[i]
+			return fmt.Sprintf("%d\t%s\t%s\t%s", c.Count, strings.Join(c.Choices, ", "), picked(c), c.Question)
+		})
+	section(ew, "Entries with the worst feedback (unhelpful votes first)",
+		"ENTRY\tUNHELPFUL\tHELPFUL\tANSWERED\tA QUESTION VOTED UNHELPFUL", len(r.WorstEntries), func(i int) string {
+			e := r.WorstEntries[i]
+			return fmt.Sprintf("%s\t%d\t%d\t%d\t%s", e.EntryID, e.Unhelpful, e.Helpful, e.Answered, e.Example)
+		})
 	return ew.err
+}
+
+// section prints a titled table of n rows (tab-separated cells), or "none".
+func section(w io.Writer, title, header string, n int, row func(i int) string) {
+	fmt.Fprintf(w, "\n%s\n", title)
+	if n == 0 {
+		fmt.Fprintln(w, "  none")
+		return
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, header)
+	for i := range n {
+		fmt.Fprintln(tw, row(i))
+	}
+	tw.Flush()
 }
 
 // picked says what the askers of a clarification picked: "remote-log-out

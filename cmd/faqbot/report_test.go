@@ -90,3 +90,30 @@ func TestParseSince(t *testing.T) {
 		}
 	}
 }
+
+// A log with nothing in the period says so under every heading.
+func TestReportEmptyLog(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "faqbot.db")
+	cfg := qlog.DefaultConfig()
+	cfg.Path = path
+	l, err := qlog.Open(context.Background(), cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	var stdout, stderr bytes.Buffer
+	if code := run(context.Background(), []string{"report", "-qlog-path", path}, env(nil), &stdout, &stderr); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	out := stdout.String()
+	for _, heading := range []string{"Most frequent declined questions", "Clarifications", "Entries with the worst feedback"} {
+		if !regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(heading) + `.*\n  none$`).MatchString(out) {
+			t.Errorf("report lacks %q followed by none:\n%s", heading, out)
+		}
+	}
+	if strings.Contains(out, "COUNT") {
+		t.Errorf("report prints a table header for an empty log:\n%s", out)
+	}
+}
