@@ -128,13 +128,26 @@ func TestAskJSONLinesBoundsLongLines(t *testing.T) {
 }
 
 func TestExplain(t *testing.T) {
-	code, out, _ := runCLI(t, "", "--explain", "登陆网页版咋退")
-	if code != 0 {
-		t.Fatalf("exit %d", code)
+	tests := []struct {
+		q    string
+		want []string
+	}{
+		{"登陆网页版咋退", []string{"normalized:", "terms:", "candidate", "coverage", "web-log-out"}},
+		// A topic the guides do not cover is named.
+		{"whatsapp群组怎么退出", []string{"uncovered:   群组"}},
+		// An entry for only some of the platforms the question names is
+		// marked.
+		{"does logging out of whatsapp web delete anything on my phone", []string{"(some platforms)"}},
 	}
-	for _, want := range []string{"normalized:", "terms:", "candidate", "coverage", "web-log-out"} {
-		if !strings.Contains(out, want) {
-			t.Errorf("explanation lacks %q:\n%s", want, out)
+	for _, tt := range tests {
+		code, out, _ := runCLI(t, "", "--explain", tt.q)
+		if code != 0 {
+			t.Fatalf("%s: exit %d", tt.q, code)
+		}
+		for _, want := range tt.want {
+			if !strings.Contains(out, want) {
+				t.Errorf("explanation of %q lacks %q:\n%s", tt.q, want, out)
+			}
 		}
 	}
 }
@@ -165,6 +178,9 @@ func TestEvalFloors(t *testing.T) {
 	code, out, errs = runCLI(t, "", "eval", "-guides-left-out", "-misses=false", "-min-top1", "0.5")
 	if code != 0 || !strings.Contains(out, "each left out of its entry") {
 		t.Errorf("eval -guides-left-out: exit %d, output %q %q", code, out, errs)
+	}
+	if code, _, errs := runCLI(t, "", "eval", "-guides-left-out", "-baseline"); code != 2 || !strings.Contains(errs, "cannot be used with -baseline") {
+		t.Errorf("eval -guides-left-out -baseline: exit %d, stderr %q; want 2 and why", code, errs)
 	}
 	if code, _, _ := runCLI(t, "", "eval", "-guides-left-out", file); code != 2 {
 		t.Errorf("eval -guides-left-out with a file: exit %d, want 2", code)

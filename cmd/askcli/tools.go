@@ -36,7 +36,13 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if code, done := parseFlags(fs, args); done {
 		return code
 	}
-	if (*leftOut && (fs.NArg() != 0 || *baseline)) || (!*leftOut && fs.NArg() != 1) {
+	if *leftOut && *baseline {
+		// Leaving a question out works on the engine's own figures
+		// (calibrate.go's leaveOut), which the baseline does not have.
+		fmt.Fprintln(stderr, "askcli eval: -guides-left-out cannot be used with -baseline")
+		return exitUsage
+	}
+	if (*leftOut && fs.NArg() != 0) || (!*leftOut && fs.NArg() != 1) {
 		fs.Usage()
 		return exitUsage
 	}
